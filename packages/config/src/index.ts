@@ -1,0 +1,2 @@
+// Public surface of @gatehouse/config.
+export type * from './table.js'

@@ -1,0 +1,2 @@
+// Public surface of @gatehouse/gateway.
+export {}
