@@ -1,0 +1,89 @@
+// Keep-alive connection pools towards upstream targets: one Agent per target
+// URL and TLS setting, shared by every API that uses the same pair and kept
+// across table swaps while a target stays configured. The pool's idle timeout
+// is shorter than common upstream keep-alive timeouts (nginx 75 s, Node 5 s),
+// so the gateway closes an idle socket before the upstream does and the
+// reuse race ("socket hang up" on a socket the upstream just closed) is rare;
+// the proxy retries the remaining cases once (ANCHORS "Keep-alive races").
+import http from 'node:http'
+import https from 'node:https'
+import { createHash } from 'node:crypto'
+import type { UpstreamTls } from '@gatehouse/config'
+
+/** One upstream target with its connection pool. */
+export interface UpstreamPool {
+  key: string
+  https: boolean
+  hostname: string
+  port: number
+  /** `host[:port]` as the target URL spells it: the Host header when not preserving the client's. */
+  hostHeader: string
+  /** Path prefix of the target URL, '' when none. */
+  basePath: string
+  agent: http.Agent
+  request: typeof http.request
+  /** Epoch ms of the last failed connect; 0 = healthy. Round-robin skips it for a while. */
+  failedAt: number
+}
+
+// Free sockets idle longer than this are closed by the gateway (ms).
+const POOL_IDLE_MS = 4000
+// Idle sockets kept per target; more concurrent requests open more sockets.
+const POOL_MAX_FREE = 1024
+
+/** The pool key of a target with its TLS settings. */
+export function poolKey (target: string, tls: UpstreamTls): string {
+  if (!target.startsWith('https:')) return target
+  const h = createHash('sha256')
+  h.update(tls.caPem ?? '').update('\0').update(tls.insecureSkipVerify ? '1' : '0').update('\0')
+  h.update(tls.certPem ?? '').update('\0').update(tls.keyPem ?? '')
+  return `${target}#${h.digest('hex').slice(0, 16)}`
+}
+
+/** Creates the pool of one target. */
+export function createPool (key: string, target: string, tls: UpstreamTls): UpstreamPool {
+  const url = new URL(target)
+  const isHttps = url.protocol === 'https:'
+  const port = url.port !== '' ? Number(url.port) : isHttps ? 443 : 80
+  const common = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: POOL_MAX_FREE, timeout: POOL_IDLE_MS, scheduling: 'lifo' as const }
+  let agent: http.Agent
+  if (isHttps) {
+    const opts: https.AgentOptions = { ...common, rejectUnauthorized: !tls.insecureSkipVerify }
+    if (tls.caPem !== null) opts.ca = tls.caPem
+    if (tls.certPem !== null) opts.cert = tls.certPem
+    if (tls.keyPem !== null) opts.key = tls.keyPem
+    agent = new https.Agent(opts)
+  } else {
+    agent = new http.Agent(common)
+  }
+  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '')
+  // URL keeps IPv6 brackets in hostname; net.connect wants them off.
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+  return {
+    key,
+    https: isHttps,
+    hostname,
+    port,
+    hostHeader: url.host,
+    basePath,
+    agent,
+    request: isHttps ? https.request : http.request,
+    failedAt: 0
+  }
+}
+
+/** Closes the idle sockets of a pool that is no longer configured; busy ones finish and are closed when they go idle. */
+export function retirePool (pool: UpstreamPool): void {
+  const free = pool.agent.freeSockets
+  for (const name of Object.keys(free)) {
+    for (const socket of free[name] ?? []) socket.destroy()
+  }
+  // Sockets returned after this point are not kept.
+  pool.agent.maxFreeSockets = 0
+  ;(pool.agent as unknown as { keepAlive: boolean }).keepAlive = false
+}
+
+/** Destroys every socket of a pool (drain deadline). */
+export function destroyPool (pool: UpstreamPool): void {
+  pool.agent.destroy()
+}

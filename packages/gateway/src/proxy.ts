@@ -1,0 +1,581 @@
+// The request path: route a client request, check the API's mTLS rule, pick
+// an upstream target round-robin, rewrite the head, stream the bodies both
+// ways with backpressure (stream.pipe), and turn upstream failures into the
+// JSON errors of DESIGN.md (502 unreachable/broken, 504 timeout). Each request
+// gets one Exchange object with every field declared up front; the upstream
+// ClientRequest points back at it through a symbol, so all event handlers are
+// module-level functions (STYLE #5) and no closure is created per request.
+import type { IncomingMessage, ServerResponse, ClientRequest, RequestOptions } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
+import { performance } from 'node:perf_hooks'
+import hyperid from 'hyperid'
+import type { Counter, Histogram } from 'prom-client'
+import type { CompiledApi, RoutingTable } from '@gatehouse/config'
+import { ERRORS, type GatewayErrorCode } from './errors.js'
+import { readFraming, upstreamRequestHeaders, clientResponseHeaders, type Framing, type ForwardInfo } from './headers.js'
+import { normalizeHost, route, type Router } from './router.js'
+import type { UpstreamPool } from './pool.js'
+import type { CertIndex } from './sni.js'
+import type { AccessLog } from './access-log.js'
+import type { WorkerMetrics } from './metrics.js'
+import { methodLabel, UNMATCHED_API } from './metrics.js'
+import { kExchange, kTunnel } from './symbols.js'
+
+/** Per-API runtime object, built once per table (STYLE #4). */
+export interface ApiRoute {
+  api: CompiledApi
+  name: string
+  /** Characters removed from the request target when stripping; 0 = keep the path. */
+  stripLength: number
+  mtls: boolean
+  preserveHost: boolean
+  timeoutMs: number
+  pools: UpstreamPool[]
+  /** Round-robin cursor. */
+  next: number
+  stats: RouteStats
+}
+
+/** Metric children of one `api` label value, resolved once. */
+export interface RouteStats {
+  name: string
+  requestDuration: Histogram.Internal<'api'>
+  upstreamDuration: Histogram.Internal<'api'>
+  /** `code * 16 + method index` -> counter child, filled lazily (bounded: codes x methods). */
+  counters: Map<number, Counter.Internal>
+  requests: Counter<'api' | 'method' | 'code'>
+}
+
+/** Everything built from one RoutingTable. */
+export interface Generation {
+  table: RoutingTable
+  certs: CertIndex
+  router: Router<ApiRoute>
+  apis: ApiRoute[]
+}
+
+/** The data plane's mutable state that request handlers read. */
+export interface PlaneState {
+  current: Generation
+  metrics: WorkerMetrics
+  accessLog: AccessLog | null
+  log: (obj: Record<string, unknown>) => void
+  draining: boolean
+  unmatched: RouteStats
+}
+
+const METHOD_INDEX = new Map<string, number>([
+  ['GET', 1], ['HEAD', 2], ['POST', 3], ['PUT', 4], ['PATCH', 5], ['DELETE', 6], ['OPTIONS', 7], ['CONNECT', 8], ['TRACE', 9]
+])
+
+// RFC 9110 §9.2.2: requests that may be replayed after a connection failure.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+// Errors meaning nothing reached the upstream: safe to try another target.
+const CONNECT_FAILED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
+
+// How long a target that refused a connection is skipped by round-robin (ms).
+const FAILED_TARGET_SKIP_MS = 2000
+
+const newRequestId = hyperid({ urlSafe: true })
+
+/** Creates the metric children for one `api` label value. */
+export function routeStats (metrics: WorkerMetrics, name: string): RouteStats {
+  return {
+    name,
+    requestDuration: metrics.requestDuration.labels(name),
+    upstreamDuration: metrics.upstreamDuration.labels(name),
+    counters: new Map(),
+    requests: metrics.requests
+  }
+}
+
+function countRequest (stats: RouteStats, method: string, code: number): void {
+  const key = code * 16 + (METHOD_INDEX.get(method) ?? 0)
+  let child = stats.counters.get(key)
+  if (child === undefined) {
+    child = stats.requests.labels(stats.name, methodLabel(method), String(code))
+    stats.counters.set(key, child)
+  }
+  child.inc()
+}
+
+// A client-supplied id is kept when it is short and printable ASCII, so it can
+// go into logs and headers as-is; anything else gets a fresh one.
+function acceptRequestId (value: string | string[] | undefined): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) return null
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x5c) return null
+  }
+  return value
+}
+
+/** The JSON error body of DESIGN.md. */
+export function errorBody (code: GatewayErrorCode, requestId: string): string {
+  return `{"error":${JSON.stringify(ERRORS[code].message)},"request_id":${JSON.stringify(requestId)}}`
+}
+
+/** One proxied request. Every field is initialised in the constructor (one hidden class). */
+class Exchange {
+  plane: PlaneState
+  req: IncomingMessage
+  res: ServerResponse
+  route: ApiRoute | null = null
+  stats: RouteStats
+  pool: UpstreamPool | null = null
+  upstream: ClientRequest | null = null
+  requestId: string
+  start: number
+  upstreamStart = 0
+  upstreamMs = 0
+  timer: NodeJS.Timeout | null = null
+  attempts = 0
+  hasBody = false
+  // 0 waiting for the upstream head, 1 streaming the response, 2 answered with an error.
+  phase = 0
+  options: RequestOptions | null = null
+  bytesIn0 = 0
+  bytesOut0 = 0
+  constructor (plane: PlaneState, req: IncomingMessage, res: ServerResponse, requestId: string) {
+    this.plane = plane
+    this.req = req
+    this.res = res
+    this.stats = plane.unmatched
+    this.requestId = requestId
+    this.start = performance.now()
+  }
+}
+
+const framingScratch: Framing = { contentLength: null, chunked: false, error: false }
+
+/** Answers one client request (the server's 'request' handler). */
+export function handleRequest (plane: PlaneState, req: IncomingMessage, res: ServerResponse): void {
+  const requestId = acceptRequestId(req.headers['x-request-id']) ?? newRequestId()
+  const ex = new Exchange(plane, req, res, requestId)
+  ;(res as unknown as Record<symbol, Exchange>)[kExchange] = ex
+  res.once('close', onClientClose)
+  if (plane.accessLog !== null) {
+    ex.bytesIn0 = req.socket.bytesRead
+    ex.bytesOut0 = req.socket.bytesWritten
+  }
+  if (plane.draining) res.shouldKeepAlive = false
+
+  const framing = readFraming(req.rawHeaders, framingScratch)
+  if (framing.error) {
+    // Never forwarded: the upstream could read the body boundaries differently (RFC 9112 §6.3).
+    res.shouldKeepAlive = false
+    sendError(ex, 'GH_GATEWAY_BAD_REQUEST')
+    return
+  }
+  ex.hasBody = framing.chunked || (framing.contentLength !== null && framing.contentLength !== '0')
+
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  const socket = req.socket as TLSSocket
+  const hostHeader = req.headers.host
+  const host = normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined))
+  const r = route(plane.current.router, host, path)
+  if (r === undefined) {
+    sendError(ex, 'GH_GATEWAY_NO_ROUTE')
+    return
+  }
+  ex.route = r
+  ex.stats = r.stats
+  if (r.mtls && socket.authorized !== true) {
+    sendError(ex, 'GH_GATEWAY_CLIENT_CERT_REQUIRED')
+    return
+  }
+
+  let target = url
+  if (r.stripLength > 0) {
+    target = url.slice(r.stripLength)
+    if (target.length === 0 || target.charCodeAt(0) !== 47 /* / */) target = '/' + target
+  }
+  const pool = pickPool(r)
+  ex.pool = pool
+  const info: ForwardInfo = {
+    host: r.preserveHost && hostHeader !== undefined ? hostHeader : pool.hostHeader,
+    clientIp: socket.remoteAddress ?? '',
+    proto: socket.encrypted === true ? 'https' : 'http',
+    forwardedHost: hostHeader ?? '',
+    requestId,
+    framing,
+    upgrade: null
+  }
+  const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, info)
+  // Requests whose method Node would chunk by default need an explicit empty length.
+  if (!ex.hasBody && framing.contentLength === null && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) {
+    headers.push('content-length', '0')
+  }
+  ex.options = {
+    agent: pool.agent,
+    hostname: pool.hostname,
+    port: pool.port,
+    method: req.method ?? 'GET',
+    path: pool.basePath + target,
+    headers,
+    setHost: false
+  }
+  sendUpstream(ex)
+}
+
+/** Round-robin over the API's targets, skipping one that just refused a connection. */
+function pickPool (r: ApiRoute): UpstreamPool {
+  const pools = r.pools
+  const n = pools.length
+  if (n === 1) return pools[0] as UpstreamPool
+  const now = Date.now()
+  for (let i = 0; i < n; i++) {
+    const pool = pools[r.next] as UpstreamPool
+    r.next = r.next + 1 === n ? 0 : r.next + 1
+    if (pool.failedAt === 0 || now - pool.failedAt > FAILED_TARGET_SKIP_MS) return pool
+  }
+  // Every target failed recently: try them anyway rather than refuse outright.
+  const pool = pools[r.next] as UpstreamPool
+  r.next = r.next + 1 === n ? 0 : r.next + 1
+  return pool
+}
+
+function sendUpstream (ex: Exchange): void {
+  const pool = ex.pool as UpstreamPool
+  const opts = ex.options as RequestOptions
+  opts.agent = pool.agent
+  opts.hostname = pool.hostname
+  opts.port = pool.port
+  ex.attempts++
+  ex.upstreamStart = performance.now()
+  const up = pool.request(opts)
+  ex.upstream = up
+  ;(up as unknown as Record<symbol, Exchange>)[kExchange] = ex
+  up.on('response', onUpstreamResponse)
+  up.on('error', onUpstreamError)
+  const timeoutMs = (ex.route as ApiRoute).timeoutMs
+  if (timeoutMs > 0) ex.timer = setTimeout(onUpstreamTimeout, timeoutMs, ex)
+  if (ex.hasBody) ex.req.pipe(up)
+  else up.end()
+}
+
+function clearTimer (ex: Exchange): void {
+  if (ex.timer !== null) {
+    clearTimeout(ex.timer)
+    ex.timer = null
+  }
+}
+
+function onUpstreamResponse (this: ClientRequest, up: IncomingMessage): void {
+  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+  if (ex.upstream !== this || ex.phase !== 0) {
+    up.resume()
+    return
+  }
+  clearTimer(ex)
+  ex.phase = 1
+  ex.upstreamMs = performance.now() - ex.upstreamStart
+  ex.stats.upstreamDuration.observe(ex.upstreamMs / 1000)
+  const res = ex.res
+  if (res.destroyed) {
+    this.destroy()
+    return
+  }
+  ;(up as unknown as Record<symbol, Exchange>)[kExchange] = ex
+  up.on('error', onUpstreamBodyError)
+  up.on('close', onUpstreamBodyClose)
+  if (ex.plane.draining) res.shouldKeepAlive = false
+  res.writeHead(up.statusCode ?? 502, up.statusMessage, clientResponseHeaders(up.rawHeaders, up.headers.connection, ex.requestId, false))
+  up.pipe(res)
+}
+
+// The upstream died while the body was streaming: abort the client connection,
+// so a truncated body is never presented as complete.
+function onUpstreamBodyError (this: IncomingMessage): void {
+  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+  ex.res.destroy()
+}
+
+function onUpstreamBodyClose (this: IncomingMessage): void {
+  if (!this.complete) {
+    const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+    ex.res.destroy()
+  }
+}
+
+function onUpstreamError (this: ClientRequest, err: NodeJS.ErrnoException): void {
+  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+  if (ex.upstream !== this) return
+  if (ex.phase === 2) return
+  clearTimer(ex)
+  if (ex.phase === 1) {
+    ex.res.destroy()
+    return
+  }
+  const code = err.code ?? ''
+  const pool = ex.pool as UpstreamPool
+  const connectFailed = CONNECT_FAILED.has(code)
+  if (connectFailed) pool.failedAt = Date.now()
+  const r = ex.route as ApiRoute
+  if (!ex.hasBody && ex.attempts < 2 && !ex.res.destroyed) {
+    // A pooled socket the upstream closed while idle: replay once (ANCHORS "Keep-alive races").
+    if (this.reusedSocket && !connectFailed && IDEMPOTENT.has(ex.req.method ?? '')) {
+      sendUpstream(ex)
+      return
+    }
+    // Nothing reached that target: another one may take it.
+    if (connectFailed && r.pools.length > 1) {
+      ex.pool = pickPool(r)
+      sendUpstream(ex)
+      return
+    }
+  }
+  if (pool.failedAt === 0 || !connectFailed) {
+    ex.plane.log({ level: 'warn', msg: 'upstream request failed', api: r.name, code, request_id: ex.requestId })
+  }
+  sendError(ex, connectFailed ? 'GH_GATEWAY_UPSTREAM_UNREACHABLE' : 'GH_GATEWAY_UPSTREAM_BROKE')
+}
+
+function onUpstreamTimeout (ex: Exchange): void {
+  ex.timer = null
+  if (ex.phase !== 0) return
+  const up = ex.upstream
+  sendError(ex, 'GH_GATEWAY_UPSTREAM_TIMEOUT')
+  if (up !== null) up.destroy()
+}
+
+/** Answers the client with a JSON gateway error (or aborts it when the head already went out). */
+function sendError (ex: Exchange, code: GatewayErrorCode): void {
+  ex.phase = 2
+  const res = ex.res
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return
+  }
+  const body = errorBody(code, ex.requestId)
+  if (ex.hasBody && !ex.req.complete) {
+    // The client is still sending a body nobody will read: close after answering.
+    res.shouldKeepAlive = false
+  }
+  res.writeHead(ERRORS[code].status, [
+    'content-type', 'application/json',
+    'content-length', String(Buffer.byteLength(body)),
+    'x-request-id', ex.requestId
+  ])
+  res.end(body)
+}
+
+function onClientClose (this: ServerResponse): void {
+  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+  clearTimer(ex)
+  const up = ex.upstream
+  // The client left before the response ended: drop the upstream request (its socket is not reused).
+  if (up !== null && !this.writableFinished) up.destroy()
+  const status = this.statusCode
+  const method = ex.req.method ?? 'OTHER'
+  const durationMs = performance.now() - ex.start
+  countRequest(ex.stats, method, status)
+  ex.stats.requestDuration.observe(durationMs / 1000)
+  const log = ex.plane.accessLog
+  if (log !== null) {
+    const socket = ex.req.socket as TLSSocket
+    const url = ex.req.url ?? '/'
+    const q = url.indexOf('?')
+    log.write({
+      requestId: ex.requestId,
+      api: ex.stats.name,
+      method,
+      path: q === -1 ? url : url.slice(0, q),
+      status,
+      bytesIn: socket.bytesRead - ex.bytesIn0,
+      bytesOut: socket.bytesWritten - ex.bytesOut0,
+      durationMs,
+      upstreamMs: ex.upstreamMs,
+      clientIp: socket.remoteAddress ?? '',
+      tlsVersion: socket.encrypted === true ? (socket.getProtocol() ?? '') : '',
+      resumed: socket.encrypted === true ? socket.isSessionReused() : false
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Upgrade (WebSocket and any other protocol switch): once the upstream answers
+// 101 the two sockets are piped to each other untouched.
+
+/** One upgrade in progress. */
+class Tunnel {
+  plane: PlaneState
+  req: IncomingMessage
+  socket: Duplex
+  head: Buffer
+  requestId: string
+  stats: RouteStats
+  upstream: ClientRequest | null = null
+  upstreamSocket: Duplex | null = null
+  timer: NodeJS.Timeout | null = null
+  done = false
+  constructor (plane: PlaneState, req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string) {
+    this.plane = plane
+    this.req = req
+    this.socket = socket
+    this.head = head
+    this.requestId = requestId
+    this.stats = plane.unmatched
+  }
+}
+
+function writeRawError (t: Tunnel, code: GatewayErrorCode): void {
+  t.done = true
+  countRequest(t.stats, t.req.method ?? 'OTHER', ERRORS[code].status)
+  const socket = t.socket
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const body = errorBody(code, t.requestId)
+  socket.end(`HTTP/1.1 ${ERRORS[code].status} ${statusText(ERRORS[code].status)}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${t.requestId}\r\nconnection: close\r\n\r\n${body}`)
+}
+
+function statusText (status: number): string {
+  switch (status) {
+    case 400: return 'Bad Request'
+    case 401: return 'Unauthorized'
+    case 404: return 'Not Found'
+    case 502: return 'Bad Gateway'
+    case 504: return 'Gateway Timeout'
+    default: return 'Error'
+  }
+}
+
+/** Handles an `Upgrade` request (the server's 'upgrade' handler). */
+export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const requestId = acceptRequestId(req.headers['x-request-id']) ?? newRequestId()
+  const t = new Tunnel(plane, req, socket, head, requestId)
+  ;(socket as unknown as Record<symbol, Tunnel>)[kTunnel] = t
+  socket.on('error', onTunnelClientError)
+  const framing = readFraming(req.rawHeaders, framingScratch)
+  if (framing.error) {
+    writeRawError(t, 'GH_GATEWAY_BAD_REQUEST')
+    return
+  }
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  const tls = socket as TLSSocket
+  const hostHeader = req.headers.host
+  const host = normalizeHost(hostHeader ?? (typeof tls.servername === 'string' ? tls.servername : undefined))
+  const r = route(plane.current.router, host, path)
+  if (r === undefined) {
+    writeRawError(t, 'GH_GATEWAY_NO_ROUTE')
+    return
+  }
+  t.stats = r.stats
+  if (r.mtls && tls.authorized !== true) {
+    writeRawError(t, 'GH_GATEWAY_CLIENT_CERT_REQUIRED')
+    return
+  }
+  let target = url
+  if (r.stripLength > 0) {
+    target = url.slice(r.stripLength)
+    if (target.length === 0 || target.charCodeAt(0) !== 47) target = '/' + target
+  }
+  const pool = pickPool(r)
+  const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
+    host: r.preserveHost && hostHeader !== undefined ? hostHeader : pool.hostHeader,
+    clientIp: tls.remoteAddress ?? '',
+    proto: tls.encrypted === true ? 'https' : 'http',
+    forwardedHost: hostHeader ?? '',
+    requestId,
+    framing,
+    upgrade: typeof req.headers.upgrade === 'string' ? req.headers.upgrade : 'websocket'
+  })
+  const up = pool.request({
+    agent: pool.agent,
+    hostname: pool.hostname,
+    port: pool.port,
+    method: req.method ?? 'GET',
+    path: pool.basePath + target,
+    headers,
+    setHost: false
+  })
+  t.upstream = up
+  ;(up as unknown as Record<symbol, Tunnel>)[kTunnel] = t
+  up.on('upgrade', onTunnelUpgrade)
+  up.on('response', onTunnelResponse)
+  up.on('error', onTunnelUpstreamError)
+  if (r.timeoutMs > 0) t.timer = setTimeout(onTunnelTimeout, r.timeoutMs, t)
+  up.end()
+}
+
+function onTunnelClientError (this: Duplex): void {
+  const t = (this as unknown as Record<symbol, Tunnel>)[kTunnel] as Tunnel
+  this.destroy()
+  if (t.upstreamSocket !== null) t.upstreamSocket.destroy()
+  else if (t.upstream !== null) t.upstream.destroy()
+}
+
+function onTunnelUpstreamSocketError (this: Duplex): void {
+  const t = (this as unknown as Record<symbol, Tunnel>)[kTunnel] as Tunnel
+  this.destroy()
+  t.socket.destroy()
+}
+
+function onTunnelTimeout (t: Tunnel): void {
+  t.timer = null
+  if (t.done) return
+  writeRawError(t, 'GH_GATEWAY_UPSTREAM_TIMEOUT')
+  if (t.upstream !== null) t.upstream.destroy()
+}
+
+function onTunnelUpstreamError (this: ClientRequest, err: NodeJS.ErrnoException): void {
+  const t = (this as unknown as Record<symbol, Tunnel>)[kTunnel] as Tunnel
+  if (t.timer !== null) clearTimeout(t.timer)
+  if (t.done) return
+  writeRawError(t, CONNECT_FAILED.has(err.code ?? '') ? 'GH_GATEWAY_UPSTREAM_UNREACHABLE' : 'GH_GATEWAY_UPSTREAM_BROKE')
+}
+
+function rawHead (status: number, message: string, headers: string[]): string {
+  let head = `HTTP/1.1 ${status} ${message}\r\n`
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`
+  return head + '\r\n'
+}
+
+function onTunnelUpgrade (this: ClientRequest, up: IncomingMessage, upSocket: Duplex, upHead: Buffer): void {
+  const t = (this as unknown as Record<symbol, Tunnel>)[kTunnel] as Tunnel
+  if (t.timer !== null) clearTimeout(t.timer)
+  if (t.done || t.socket.destroyed) {
+    upSocket.destroy()
+    return
+  }
+  t.done = true
+  t.upstreamSocket = upSocket
+  ;(upSocket as unknown as Record<symbol, Tunnel>)[kTunnel] = t
+  countRequest(t.stats, t.req.method ?? 'OTHER', 101)
+  upSocket.on('error', onTunnelUpstreamSocketError)
+  const client = t.socket
+  // Upgraded connections live as long as both ends want: no idle timeout of the HTTP server applies.
+  ;(client as unknown as { setTimeout?: (ms: number) => void }).setTimeout?.(0)
+  client.write(rawHead(101, up.statusMessage ?? 'Switching Protocols', clientResponseHeaders(up.rawHeaders, up.headers.connection, t.requestId, true)))
+  if (upHead.length > 0) client.write(upHead)
+  if (t.head.length > 0) upSocket.write(t.head)
+  upSocket.pipe(client)
+  client.pipe(upSocket)
+}
+
+function onTunnelResponse (this: ClientRequest, up: IncomingMessage): void {
+  // The upstream refused the switch: relay its answer and close.
+  const t = (this as unknown as Record<symbol, Tunnel>)[kTunnel] as Tunnel
+  if (t.timer !== null) clearTimeout(t.timer)
+  if (t.done) {
+    up.resume()
+    return
+  }
+  t.done = true
+  const status = up.statusCode ?? 502
+  countRequest(t.stats, t.req.method ?? 'OTHER', status)
+  const headers = clientResponseHeaders(up.rawHeaders, up.headers.connection, t.requestId, false)
+  headers.push('connection', 'close')
+  // Without a length the body is delimited by the connection closing (RFC 9112 §6.3 rule 8).
+  t.socket.write(rawHead(status, up.statusMessage ?? '', headers))
+  up.pipe(t.socket)
+}
