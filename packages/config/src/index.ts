@@ -1,2 +1,13 @@
 // Public surface of @gatehouse/config.
 export type * from './table.js'
+export type { Config, ApiConfig, AuthConfig, CertificateConfig, ListenConfig } from './config.js'
+export type { Diagnostic, ErrorCode } from './errors.js'
+export { ERRORS, GatehouseError, formatDiagnostic } from './errors.js'
+export type { Env, LoadResult, CompileResult, LoadOptions } from './load.js'
+export { load, loadText, loadAndCompile, deepFreeze } from './load.js'
+export type { Sources } from './pem.js'
+export { compile, versionOf, DEFAULT_CIPHERS } from './compile.js'
+export { DEFAULTS } from './defaults.js'
+export { parseDuration, parseSize, formatDuration } from './units.js'
+export { normaliseDomain, normaliseListenPath, normaliseTarget, normaliseCidr, parentOf, sanCovers } from './syntax.js'
+export { EXPIRY_WARNING_DAYS } from './semantic.js'

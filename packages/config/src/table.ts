@@ -79,6 +79,8 @@ export interface UpstreamTls {
   certPem: string | null
   /** Key for `certPem`, PEM, or null. */
   keyPem: string | null
+  /** Lowest TLS version spoken to the upstream (`upstream.tls.min_version`, default TLSv1.2). */
+  minVersion: 'TLSv1.2' | 'TLSv1.3'
 }
 
 /** Active health checking of an API's targets. */
@@ -105,7 +107,17 @@ export interface CompiledUpstream {
   healthCheck: HealthCheck | null
 }
 
-/** Authentication an API requires. Only `mtls` is enforced by the data path so far. */
+/**
+ * Authentication an API requires. Only `mtls` is enforced by the data path so far.
+ * - `api_key`: `header` is the lower-cased header name the key is read from (default
+ *   `x-api-key`); `query` a query parameter also accepted, or null; `keys` the valid keys.
+ * - `basic`: `realm` for `WWW-Authenticate`; `users` maps user name -> password (plain text,
+ *   usually `${VAR}`-interpolated; compare in constant time).
+ * - `jwt`: `algorithms` is never empty (derived from the key kind when not configured);
+ *   exactly one of `secret` (HS*) and `publicKeyPem` (RS*, PS*, ES*, EdDSA; a PEM public key
+ *   or a certificate) is set; `issuer` / `audience` are checked when not null.
+ * - `mtls`: the client certificate must verify against `tls.clientCaPem` (always set then).
+ */
 export type AuthPolicy =
   | { type: 'keyless' }
   | { type: 'api_key', header: string, query: string | null, keys: string[] }
@@ -196,7 +208,14 @@ export interface CompiledApi {
  */
 export type PathMap = Record<string, number>
 
-/** Everything a worker needs to serve; the primary compiles it, workers only read it. */
+/**
+ * Everything a worker needs to serve; the primary compiles it, workers only read it.
+ * After structured cloning the maps below are ordinary objects: look keys up with
+ * `Object.hasOwn` (a Host of `constructor` or `__proto__` must not hit the prototype).
+ * Routing (packages/config/README.md): host lower-cased without port; walk the request
+ * path in `hosts[host]` from the longest segment-boundary prefix down to `/`; no hit ->
+ * the same in `wildcards[parent]` (host minus its first label); no hit -> `anyHost`; else 404.
+ */
 export interface RoutingTable {
   /** Content hash (sha256 hex) of the config text and every referenced certificate/key file. */
   version: string

@@ -1,0 +1,164 @@
+// Stage 1 of loading (STYLE #3): YAML text -> a small positioned tree. The
+// `yaml` package parses with a LineCounter so every key and value keeps its
+// 1-based line:column; aliases are expanded; `${VAR}` / `${VAR:-default}` are
+// substituted in every string scalar here, so later stages never see them and
+// a missing variable is reported at the column of its `${`. Plain scalars that
+// were interpolated are re-typed the way YAML would have typed the result
+// (`port: ${PORT}` with PORT=8443 is the number 8443).
+
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, Scalar } from 'yaml'
+import type { Document, Node as YamlNode } from 'yaml'
+import type { Diagnostic } from './errors.js'
+import { ERRORS, format } from './errors.js'
+
+/** 1-based source position. */
+export interface Pos { line: number, col: number }
+
+/** A positioned YAML value. `synthetic` nodes were filled in from DEFAULTS. */
+export type SNode =
+  | { kind: 'map', pos: Pos, entries: SEntry[], synthetic: boolean }
+  | { kind: 'seq', pos: Pos, items: SNode[], synthetic: boolean }
+  | { kind: 'scalar', pos: Pos, value: string | number | boolean | null, synthetic: boolean, failed?: true }
+
+/** One `key: value` pair of a mapping. */
+export interface SEntry { key: string, keyPos: Pos, value: SNode }
+
+/** Result of stage 1: the tree (null when the YAML itself is broken) plus diagnostics. */
+export interface ParsedSource { root: SNode | null, diagnostics: Diagnostic[] }
+
+const VAR = /\$\$\{|\$\{([^}]*)\}?/g
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const MAX_ALIAS_DEPTH = 64
+
+/** Parse `text` (the file at `file`) and interpolate `env` into its scalars. */
+export function parseSource (text: string, file: string, env: Record<string, string | undefined>): ParsedSource {
+  const diagnostics: Diagnostic[] = []
+  const lc = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true })
+  for (const e of doc.errors) {
+    const lp = e.linePos?.[0] ?? { line: 1, col: 1 }
+    const first = e.message.split('\n')[0] ?? e.message
+    diagnostics.push({
+      severity: 'error', code: 'GH_CONFIG_YAML', file, line: lp.line, col: lp.col, path: '',
+      message: format(ERRORS.GH_CONFIG_YAML.message, [first.replace(/ at line \d+, column \d+:?$/, '')]),
+      hint: ERRORS.GH_CONFIG_YAML.hint
+    })
+  }
+  if (diagnostics.length > 0) return { root: null, diagnostics }
+  const conv = new Converter(doc, lc, file, env, diagnostics)
+  const root = doc.contents === null ? null : conv.node(doc.contents as YamlNode, '', 0)
+  return { root, diagnostics }
+}
+
+class Converter {
+  readonly #doc: Document
+  readonly #lc: LineCounter
+  readonly #file: string
+  readonly #env: Record<string, string | undefined>
+  readonly #out: Diagnostic[]
+
+  constructor (doc: Document, lc: LineCounter, file: string, env: Record<string, string | undefined>, out: Diagnostic[]) {
+    this.#doc = doc
+    this.#lc = lc
+    this.#file = file
+    this.#env = env
+    this.#out = out
+  }
+
+  pos (node: YamlNode | null | undefined, fallback: Pos): Pos {
+    const offset = node?.range?.[0]
+    if (offset === undefined) return fallback
+    return this.#lc.linePos(offset)
+  }
+
+  node (n: YamlNode, path: string, depth: number, fallback: Pos = { line: 1, col: 1 }): SNode {
+    const pos = this.pos(n, fallback)
+    if (isAlias(n)) {
+      const target = n.resolve(this.#doc)
+      if (target === undefined || depth > MAX_ALIAS_DEPTH) return { kind: 'scalar', pos, value: null, synthetic: false }
+      const resolved = this.node(target as YamlNode, path, depth + 1, pos)
+      return { ...resolved, pos }
+    }
+    if (isMap(n)) {
+      const entries: SEntry[] = []
+      for (const pair of n.items) {
+        const keyNode = pair.key as YamlNode | null
+        const keyPos = this.pos(keyNode, pos)
+        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode)
+        const child = path === '' ? key : `${path}.${key}`
+        const value = pair.value === null
+          ? { kind: 'scalar' as const, pos: keyPos, value: null, synthetic: false }
+          : this.node(pair.value as YamlNode, child, depth, keyPos)
+        entries.push({ key, keyPos, value })
+      }
+      return { kind: 'map', pos, entries, synthetic: false }
+    }
+    if (isSeq(n)) {
+      const items = n.items.map((item, i) => item === null
+        ? { kind: 'scalar' as const, pos, value: null, synthetic: false }
+        : this.node(item as YamlNode, `${path}[${i}]`, depth, pos))
+      return { kind: 'seq', pos, items, synthetic: false }
+    }
+    if (isScalar(n)) return this.scalar(n, pos, path)
+    return { kind: 'scalar', pos, value: null, synthetic: false }
+  }
+
+  scalar (n: Scalar, pos: Pos, path: string): SNode {
+    const v = n.value
+    if (typeof v !== 'string') {
+      const value = typeof v === 'number' || typeof v === 'boolean' || v === null ? v : typeof v === 'bigint' ? Number(v) : String(v)
+      return { kind: 'scalar', pos, value, synthetic: false }
+    }
+    if (!v.includes('${')) return { kind: 'scalar', pos, value: v, synthetic: false }
+    // Column of character i of the value: exact for plain and quoted one-line scalars.
+    const shift = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE ? 1 : 0
+    const exact = n.type === Scalar.PLAIN || shift === 1
+    let ok = true
+    const out = v.replace(VAR, (whole: string, inner: string | undefined, index: number) => {
+      if (whole === '$${') return '${'
+      const at: Pos = exact ? { line: pos.line, col: pos.col + shift + index } : pos
+      if (!whole.endsWith('}') || inner === undefined) {
+        ok = false
+        this.report('GH_CONFIG_ENV_SYNTAX', at, path, [whole], [])
+        return ''
+      }
+      const sep = inner.indexOf(':-')
+      const name = sep === -1 ? inner : inner.slice(0, sep)
+      if (!VAR_NAME.test(name)) {
+        ok = false
+        this.report('GH_CONFIG_ENV_SYNTAX', at, path, [whole], [])
+        return ''
+      }
+      const value = this.#env[name]
+      if (value !== undefined && value !== '') return value
+      if (sep !== -1) return inner.slice(sep + 2)
+      if (value === '') return ''
+      ok = false
+      this.report('GH_CONFIG_ENV_MISSING', at, path, [name], [name, name])
+      return ''
+    })
+    // Already reported: later stages see null and stay quiet about this node.
+    if (!ok) return { kind: 'scalar', pos, value: null, synthetic: false, failed: true }
+    if (n.type !== Scalar.PLAIN) return { kind: 'scalar', pos, value: out, synthetic: false }
+    return { kind: 'scalar', pos, value: retype(out), synthetic: false }
+  }
+
+  report (code: 'GH_CONFIG_ENV_SYNTAX' | 'GH_CONFIG_ENV_MISSING', at: Pos, path: string, args: string[], hintArgs: string[]): void {
+    const text = format(ERRORS[code].message, args)
+    this.#out.push({
+      severity: 'error', code, file: this.#file, line: at.line, col: at.col, path,
+      message: path === '' ? text : `${path}: ${text}`,
+      hint: format(ERRORS[code].hint, hintArgs)
+    })
+  }
+}
+
+/** Type an interpolated plain scalar the way YAML 1.2's core schema would. */
+function retype (s: string): string | number | boolean | null {
+  if (s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null
+  if (s === 'true' || s === 'True' || s === 'TRUE') return true
+  if (s === 'false' || s === 'False' || s === 'FALSE') return false
+  if (/^[-+]?\d+$/.test(s)) return Number(s)
+  if (/^[-+]?(\.\d+|\d+(\.\d*)?)([eE][-+]?\d+)?$/.test(s)) return Number(s)
+  return s
+}
