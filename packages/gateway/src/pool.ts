@@ -36,7 +36,8 @@ export function poolKey (target: string, tls: UpstreamTls): string {
   if (!target.startsWith('https:')) return target
   const h = createHash('sha256')
   h.update(tls.caPem ?? '').update('\0').update(tls.insecureSkipVerify ? '1' : '0').update('\0')
-  h.update(tls.certPem ?? '').update('\0').update(tls.keyPem ?? '')
+  h.update(tls.certPem ?? '').update('\0').update(tls.keyPem ?? '').update('\0')
+  h.update((tls as Partial<UpstreamTls>).minVersion ?? '')
   return `${target}#${h.digest('hex').slice(0, 16)}`
 }
 
@@ -52,6 +53,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     if (tls.caPem !== null) opts.ca = tls.caPem
     if (tls.certPem !== null) opts.cert = tls.certPem
     if (tls.keyPem !== null) opts.key = tls.keyPem
+    const minVersion = (tls as Partial<UpstreamTls>).minVersion
+    if (minVersion !== undefined) opts.minVersion = minVersion
     agent = new https.Agent(opts)
   } else {
     agent = new http.Agent(common)

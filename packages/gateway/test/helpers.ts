@@ -123,10 +123,10 @@ export function makeTable (spec: TableSpec): RoutingTable {
       balance: 'round_robin',
       preserveHostHeader: a.preserveHost ?? false,
       timeoutMs: a.timeoutMs ?? 30_000,
-      tls: { caPem: a.upstreamCaPem ?? null, insecureSkipVerify: a.insecure ?? false, certPem: null, keyPem: null },
+      tls: { caPem: a.upstreamCaPem ?? null, insecureSkipVerify: a.insecure ?? false, certPem: null, keyPem: null, minVersion: 'TLSv1.2' as const },
       healthCheck: null
     },
-    auth: a.mtls === true ? { type: 'mtls' } : { type: 'keyless' },
+    auth: a.mtls === true ? { type: 'mtls' as const } : { type: 'keyless' as const },
     rateLimit: null,
     cache: null,
     cors: null,
