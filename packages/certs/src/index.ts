@@ -1,2 +1,15 @@
-// Public surface of @gatehouse/certs.
-export {}
+// Public surface of @gatehouse/certs: a small set of pure functions to make
+// CAs and leaves, the file layer the CLI uses, inspect, trust, and the CLI.
+export { ERRORS as CERTS_ERRORS, GatehouseError as CertsError, type CertsErrorCode } from './errors.js'
+export { KEY_TYPES, parseKeyType, type KeyType } from './keys.js'
+export { parseSan, parseSans, formatSan, type San } from './san.js'
+export { parseNameConstraints, type Constraints } from './constraints.js'
+export { buildTemplate, signTemplate, randomSerialHex, DEFAULT_DAYS, MAX_PRIVATE_LEAF_DAYS, type Template, type TemplateSpec, type Issuer, type Role } from './template.js'
+export { createRootCa, createIntermediate, unlockCa, servedChain, type CaInput, type UnlockedCa, type CaResult, type RootCaOptions, type IntermediateOptions } from './ca.js'
+export { createLeaf, signCsr, checkSansAgainstCa, type LeafOptions, type SignCsrOptions, type SignedLeaf, type LeafResult } from './leaf.js'
+export { toPkcs12, DEFAULT_P12_PASSWORD } from './pkcs12.js'
+export { CA_FILES, leafPaths, readCaDir, writeCaDir, writeLeafFiles, writeSignedFiles, writeFilesAtomic, type FileSpec, type WriteLeafOptions } from './files.js'
+export { inspectFile, inspectPem, describeCertificate, checkChain, formatReport, type CertificateInfo, type ChainCheck, type FileReport } from './inspect.js'
+export { trustPlan, runTrustPlan, shellLine, type TrustPlan, type TrustStep, type TrustEnv } from './trust.js'
+export { ensureDevCertificates, DEV_NAME_CONSTRAINTS, type DevCertificates, type DevOptions } from './dev.js'
+export { certsCli } from './cli.js'
