@@ -24,7 +24,7 @@ import { buildCertIndex, selectContext, setContextTicketKeys } from './sni.js'
 import { buildRouter, normalizeHost } from './router.js'
 import { createPool, poolKey, retirePool, destroyPool, type UpstreamPool } from './pool.js'
 import { openAccessLog } from './access-log.js'
-import { handleRequest, handleUpgrade, routeStats, errorBody, type ApiRoute, type Generation, type PlaneState, type RouteStats } from './proxy.js'
+import { handleRequest, handleUpgrade, routeStats, errorBody, newRequestId, type ApiRoute, type Generation, type PlaneState, type RouteStats } from './proxy.js'
 import { GatehouseError } from './errors.js'
 import { kPlane } from './symbols.js'
 
@@ -180,8 +180,9 @@ class Plane implements DataPlane, PlaneState {
   #onRedirect = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const host = normalizeHost(req.headers.host)
     if (host === '' || !isHostName(host)) {
-      const body = errorBody('GH_GATEWAY_BAD_REQUEST', '')
-      res.writeHead(400, ['content-type', 'application/json', 'content-length', String(body.length), 'connection', 'close'])
+      const id = newRequestId()
+      const body = errorBody('GH_GATEWAY_BAD_REQUEST', id)
+      res.writeHead(400, ['content-type', 'application/json', 'content-length', String(body.length), 'x-request-id', id, 'connection', 'close'])
       res.end(body)
       return
     }
@@ -330,9 +331,10 @@ function onClientError (err: NodeJS.ErrnoException, socket: import('node:stream'
   let status = 400
   if (err.code === 'HPE_HEADER_OVERFLOW') status = 431
   else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408
-  const body = status === 400 ? errorBody('GH_GATEWAY_BAD_REQUEST', '') : `{"error":${JSON.stringify(status === 431 ? 'request header fields too large' : 'request timeout')},"request_id":""}`
+  const id = newRequestId()
+  const body = status === 400 ? errorBody('GH_GATEWAY_BAD_REQUEST', id) : `{"error":${JSON.stringify(status === 431 ? 'request header fields too large' : 'request timeout')},"request_id":"${id}"}`
   socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}\r\n` +
-    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`)
 }
 
 function isHostName (host: string): boolean {

@@ -64,11 +64,12 @@ export function readFraming (raw: string[], out: Framing): Framing {
       if (out.contentLength !== null && out.contentLength !== value) out.error = true
       out.contentLength = value
     } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      // Only `chunked` alone is accepted: another coding before it would reach the
+      // upstream undeclared once the proxy re-frames the body, and a repeated or
+      // non-final chunked is a smuggling shape (RFC 9112 §6.3 rule 4).
+      if (te || (raw[i + 1] as string).trim().toLowerCase() !== 'chunked') out.error = true
       te = true
-      const value = (raw[i + 1] as string).toLowerCase()
-      // Only a final `chunked` frames a request body (RFC 9112 §6.3 rule 4).
-      out.chunked = value.trimEnd().endsWith('chunked')
-      if (!out.chunked) out.error = true
+      out.chunked = true
     }
   }
   if (te && out.contentLength !== null) out.error = true

@@ -78,7 +78,8 @@ const CONNECT_FAILED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 // How long a target that refused a connection is skipped by round-robin (ms).
 const FAILED_TARGET_SKIP_MS = 2000
 
-const newRequestId = hyperid({ urlSafe: true })
+/** A fresh request id (hyperid, URL-safe). */
+export const newRequestId = hyperid({ urlSafe: true })
 
 /** Creates the metric children for one `api` label value. */
 export function routeStats (metrics: WorkerMetrics, name: string): RouteStats {

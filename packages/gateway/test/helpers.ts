@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import https from 'node:https'
 import http from 'node:http'
+import tls from 'node:tls'
+import net from 'node:net'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { RoutingTable, CompiledApi, CompiledCertificate } from '@gatehouse/config'
 
@@ -260,6 +262,29 @@ export function startEcho (): Promise<Echo> {
         seen,
         close: () => new Promise<void>((done) => { server.close(() => { done() }); server.closeAllConnections() })
       })
+    })
+  })
+}
+
+/** Writes raw bytes over TLS and collects what comes back until the server closes (or `waitMs` passes). */
+export function rawTls (port: number, servername: string, ca: string, data: string | Buffer, waitMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca }, () => { socket.write(data) })
+    let out = ''
+    const timer = setTimeout(() => { socket.destroy(); resolve(out) }, waitMs)
+    socket.on('data', (b: Buffer) => { out += b.toString('latin1') })
+    socket.on('close', () => { clearTimeout(timer); resolve(out) })
+    socket.on('error', (err) => { clearTimeout(timer); if (out === '') reject(err); else resolve(out) })
+  })
+}
+
+/** A port nothing listens on (bound, then released). */
+export function deadPort (): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as import('node:net').AddressInfo).port
+      s.close(() => { resolve(p) })
     })
   })
 }
