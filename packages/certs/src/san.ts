@@ -29,7 +29,7 @@ function dnsName (input: string, name: string, allowWildcard: boolean): string {
   let host = name.endsWith('.') ? name.slice(0, -1) : name
   if (host === '') invalid(input, 'the name is empty')
   if (host === '*') invalid(input, 'a bare * matches nothing; write *.example.localhost')
-  if (/[^\x21-\x7e]/.test(host)) {
+  if (/[^\x00-\x7f]/.test(host)) {
     const ascii = domainToASCII(host)
     if (ascii === '') invalid(input, 'not a valid internationalised domain name')
     host = ascii

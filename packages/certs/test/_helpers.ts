@@ -1,0 +1,56 @@
+// Shared by the certs tests: temp directories, and the real openssl and curl
+// binaries run as child processes (never a shell).
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The built CLI entry (`gatehouse certs` as its own process). */
+export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
+
+/** A fresh temp directory and a function that removes it. */
+export function tempDir (label: string): { dir: string, cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `gatehouse-certs-${label}-`))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Result of a child process. */
+export interface Run { code: number, stdout: string, stderr: string }
+
+/** Runs a program with arguments (no shell), 60 s at most. */
+export function run (cmd: string, args: readonly string[], opts: { input?: string, env?: NodeJS.ProcessEnv, cwd?: string } = {}): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, input: opts.input, env: opts.env ?? process.env, cwd: opts.cwd })
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+}
+
+/** Runs `openssl ARGS…`. */
+export function openssl (...args: string[]): Run {
+  return run('openssl', args)
+}
+
+/** Runs the certs CLI as a child process: `node dist/bin.js ARGS…`. */
+export function cli (args: readonly string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Run {
+  return run(process.execPath, [BIN, ...args], opts)
+}
+
+/** Writes a file and returns its path. */
+export function put (dir: string, name: string, data: string): string {
+  const p = join(dir, name)
+  writeFileSync(p, data)
+  return p
+}
+
+/** Awaits `work`, which must throw a CertsError with this code (and this exact message, when given). */
+export async function rejectsWith (work: Promise<unknown> | (() => unknown), code: string, message?: string): Promise<void> {
+  let caught: unknown = null
+  try {
+    await (typeof work === 'function' ? work() : work)
+  } catch (err) {
+    caught = err
+  }
+  if (caught === null) throw new Error(`expected ${code}, nothing was thrown`)
+  const e = caught as { code?: string, message?: string, name?: string }
+  if (e.name !== 'GatehouseError' || e.code !== code) throw new Error(`expected ${code}, got ${e.code ?? e.name ?? ''}: ${e.message ?? String(caught)}`)
+  if (message !== undefined && e.message !== message) throw new Error(`expected message ${JSON.stringify(message)}, got ${JSON.stringify(e.message)}`)
+}
