@@ -20,7 +20,7 @@ import type { CertIndex } from './sni.js'
 import type { AccessLog } from './access-log.js'
 import type { WorkerMetrics } from './metrics.js'
 import { methodLabel, UNMATCHED_API } from './metrics.js'
-import { kExchange, kTunnel } from './symbols.js'
+import { kBytesRead, kExchange, kTunnel } from './symbols.js'
 
 /** Per-API runtime object, built once per table (STYLE #4). */
 export interface ApiRoute {
@@ -158,7 +158,10 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
   ;(res as unknown as Record<symbol, Exchange>)[kExchange] = ex
   res.once('close', onClientClose)
   if (plane.accessLog !== null) {
-    ex.bytesIn0 = req.socket.bytesRead
+    // The head (and often the body) is already read when 'request' fires: count
+    // from where the previous request on this connection ended.
+    const sock = req.socket as unknown as Record<symbol, number | undefined>
+    ex.bytesIn0 = sock[kBytesRead] ?? 0
     ex.bytesOut0 = req.socket.bytesWritten
   }
   if (plane.draining) res.shouldKeepAlive = false
@@ -379,6 +382,8 @@ function onClientClose (this: ServerResponse): void {
   const log = ex.plane.accessLog
   if (log !== null) {
     const socket = ex.req.socket as TLSSocket
+    const bytesRead = socket.bytesRead
+    ;(socket as unknown as Record<symbol, number>)[kBytesRead] = bytesRead
     const url = ex.req.url ?? '/'
     const q = url.indexOf('?')
     log.write({
@@ -387,7 +392,7 @@ function onClientClose (this: ServerResponse): void {
       method,
       path: q === -1 ? url : url.slice(0, q),
       status,
-      bytesIn: socket.bytesRead - ex.bytesIn0,
+      bytesIn: bytesRead - ex.bytesIn0,
       bytesOut: socket.bytesWritten - ex.bytesOut0,
       durationMs,
       upstreamMs: ex.upstreamMs,

@@ -8,3 +8,5 @@ export const kPlane = Symbol('gatehouse.dataplane.plane')
 export const kExchange = Symbol('gatehouse.dataplane.exchange')
 /** The per-upgrade exchange, on the upstream ClientRequest of an Upgrade. */
 export const kTunnel = Symbol('gatehouse.dataplane.tunnel')
+/** Client bytes read when the previous request on a connection ended (access log). */
+export const kBytesRead = Symbol('gatehouse.dataplane.bytesRead')
