@@ -104,6 +104,7 @@ export class Checker {
   }
 
   str (n: SNode, path: string, example: string): string | null {
+    if (n.kind === 'scalar' && n.source !== undefined) return n.source
     if (n.kind === 'scalar' && typeof n.value === 'string') return n.value
     if (n.kind === 'scalar' && typeof n.value === 'number') return String(n.value)
     this.typeError(n, path, 'a string', `write e.g. ${example}`)

@@ -43,13 +43,9 @@ export const ERRORS = {
   GH_CONFIG_CORS: { message: '%s', hint: '%s' },
   GH_CONFIG_API_KEY_EMPTY: { message: "API '%s' uses api_key auth with no keys: every request will get 401", hint: 'list the keys under auth.keys (use ${VAR} to keep them out of the file)' },
   GH_CONFIG_INSECURE_UPSTREAM: { message: "API '%s' does not verify its upstream's TLS certificate", hint: 'set upstream.tls.ca_file instead of insecure_skip_verify where you can' },
-  GH_CLI_USAGE: { message: '%s', hint: '%s' },
   GH_TYK_READ: { message: "cannot read '%s': %s", hint: 'pass Tyk API definition files (*.json), directories of them, or a tyk.conf' },
   GH_TYK_JSON: { message: "'%s' is not valid JSON: %s", hint: 'export the API definition from the Tyk Dashboard or the gateway API again' },
-  GH_TYK_NOT_API: { message: "'%s' does not look like a Tyk API definition or tyk.conf", hint: 'an API definition has `proxy` and `api_id`; a tyk.conf has `http_server_options` or `listen_port`' },
-  GH_TYK_UNSUPPORTED: { message: "%s: '%s' is enabled but Gatehouse has no equivalent; %s", hint: 'review this API by hand before switching traffic' },
-  GH_TYK_PARTIAL: { message: "%s: '%s' %s", hint: 'review this API by hand before switching traffic' },
-  GH_TYK_INACTIVE: { message: "%s: skipped because 'active' is false", hint: 'set active: true in Tyk, or add the API to the Gatehouse file by hand' }
+  GH_TYK_NOT_API: { message: "'%s' does not look like a Tyk API definition or tyk.conf", hint: 'an API definition has `proxy` and `api_id`; a tyk.conf has `http_server_options` or `listen_port`' }
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -18,7 +18,7 @@ export interface Pos { line: number, col: number }
 export type SNode =
   | { kind: 'map', pos: Pos, entries: SEntry[], synthetic: boolean }
   | { kind: 'seq', pos: Pos, items: SNode[], synthetic: boolean }
-  | { kind: 'scalar', pos: Pos, value: string | number | boolean | null, synthetic: boolean, failed?: true }
+  | { kind: 'scalar', pos: Pos, value: string | number | boolean | null, synthetic: boolean, failed?: true, source?: string }
 
 /** One `key: value` pair of a mapping. */
 export interface SEntry { key: string, keyPos: Pos, value: SNode }
@@ -35,8 +35,12 @@ export function parseSource (text: string, file: string, env: Record<string, str
   const diagnostics: Diagnostic[] = []
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true })
+  const seen = new Set<number>()
   for (const e of doc.errors) {
-    const lp = e.linePos?.[0] ?? { line: 1, col: 1 }
+    // One report per position: yaml often explains one mistake twice.
+    if (seen.has(e.pos[0])) continue
+    seen.add(e.pos[0])
+    const lp = e.linePos?.[0] ?? lc.linePos(e.pos[0])
     const first = e.message.split('\n')[0] ?? e.message
     diagnostics.push({
       severity: 'error', code: 'GH_CONFIG_YAML', file, line: lp.line, col: lp.col, path: '',
@@ -139,8 +143,9 @@ class Converter {
     })
     // Already reported: later stages see null and stay quiet about this node.
     if (!ok) return { kind: 'scalar', pos, value: null, synthetic: false, failed: true }
-    if (n.type !== Scalar.PLAIN) return { kind: 'scalar', pos, value: out, synthetic: false }
-    return { kind: 'scalar', pos, value: retype(out), synthetic: false }
+    // Typed like YAML would type the result (`port: "${PORT}"` is a number; quoting is
+    // needed inside [..] and {..}), while string readers use `source`, the exact text.
+    return { kind: 'scalar', pos, value: retype(out), synthetic: false, source: out }
   }
 
   report (code: 'GH_CONFIG_ENV_SYNTAX' | 'GH_CONFIG_ENV_MISSING', at: Pos, path: string, args: string[], hintArgs: string[]): void {

@@ -25,7 +25,9 @@ export function validate (root: SNode, c: Checker): Config | null {
   if (!(version.kind === 'scalar' && version.value === 1)) c.error('GH_CONFIG_VERSION', version.pos, 'version', [String(version.kind === 'scalar' ? version.value : version.kind)])
 
   const workersNode = get('workers')
-  const workers = workersNode.kind === 'scalar' && workersNode.value === 'auto' ? 'auto' : c.int(workersNode, 'workers', 1, 1024, 'workers: auto or workers: 4')
+  let workers: number | 'auto' | null = 'auto'
+  if (workersNode.kind === 'scalar' && typeof workersNode.value === 'number') workers = c.int(workersNode, 'workers', 1, 1024, 'workers: 4')
+  else if (!(workersNode.kind === 'scalar' && workersNode.value === 'auto')) { c.typeError(workersNode, 'workers', 'auto or a whole number', 'write workers: auto or workers: 4'); workers = null }
   const scheduling = c.oneOf(get('scheduling'), 'scheduling', ['round_robin', 'os'] as const)
   const reloadF = c.map(get('reload'), 'reload', ['watch'], '{ watch: false }')
   const watch = reloadF === null ? null : c.bool(reloadF.get('watch') ?? get('reload'), 'reload.watch')
@@ -188,7 +190,7 @@ function validateApi (c: Checker, n: SNode, path: string, tls: Config['tls'] | n
   if (!c.isNull(rlNode)) {
     const rf = c.map(rlNode, `${path}.rate_limit`, ['rate', 'per'], '{ rate: 100, per: 1s }')
     const rateNode = rf === null ? null : c.need(rf, 'rate', rlNode, `${path}.rate_limit`, '100')
-    const rate = rateNode === null ? null : c.int(rateNode, `${path}.rate_limit.rate`, 1, Number.MAX_SAFE_INTEGER, 'rate: 100')
+    const rate = rateNode === null ? null : c.int(rateNode, `${path}.rate_limit.rate`, 1, 1_000_000_000, 'rate: 100')
     const per = rf === null ? null : c.duration(rf.get('per') ?? rlNode, `${path}.rate_limit.per`, 1)
     rateLimit = rate === null || per === null ? undefined : { rate, per }
   }

@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { formatDiagnostic } from '@gatehouse/config'
+import type { Diagnostic } from '@gatehouse/config'
 
 /** A fresh temp dir and a function that removes it. */
 export function tempDir (prefix = 'gh-config-'): { dir: string, cleanup: () => void } {
@@ -43,4 +45,10 @@ tls:
       key_file: ${key}
 apis:
 ${apisYaml}`
+}
+
+/** Narrow a load/compile result to its ok branch, or fail with every diagnostic formatted. */
+export function mustLoad<T extends { ok: true } | { ok: false, errors: Diagnostic[] }> (r: T): Extract<T, { ok: true }> {
+  if (!r.ok) throw new Error('expected a valid config:\n' + (r as { errors: Diagnostic[] }).errors.map(formatDiagnostic).join('\n'))
+  return r as Extract<T, { ok: true }>
 }
