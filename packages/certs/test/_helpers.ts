@@ -54,3 +54,23 @@ export async function rejectsWith (work: Promise<unknown> | (() => unknown), cod
   if (e.name !== 'GatehouseError' || e.code !== code) throw new Error(`expected ${code}, got ${e.code ?? e.name ?? ''}: ${e.message ?? String(caught)}`)
   if (message !== undefined && e.message !== message) throw new Error(`expected message ${JSON.stringify(message)}, got ${JSON.stringify(e.message)}`)
 }
+
+/** Like `run`, without blocking the event loop (needed when this process also serves the request). */
+export async function runAsync (cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const { execFile } = await import('node:child_process')
+  return await new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: 30_000, env: opts.env ?? process.env }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** The environment for curl and openssl: no proxies and no CA overrides, so the system store decides. */
+export function plainEnv (): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const k of Object.keys(env)) {
+    if (/^(https?|all|no)_proxy$/i.test(k) || k === 'CURL_CA_BUNDLE' || k === 'SSL_CERT_FILE' || k === 'SSL_CERT_DIR') delete env[k]
+  }
+  return env
+}
