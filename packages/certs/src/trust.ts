@@ -88,7 +88,10 @@ export function trustPlan (caFile: string, action: 'trust' | 'untrust', env: Tru
     steps.push(action === 'trust'
       ? { argv: sudo(['install', '-m', '0644', file, dest]), store: 'system', mayFail: false }
       : { argv: sudo(['rm', '-f', dest]), store: 'system', mayFail: false })
-    steps.push({ argv: sudo(['update-ca-certificates']), store: 'system', mayFail: false })
+    // On removal, plain update-ca-certificates rebuilds the bundle but leaves the
+    // /etc/ssl/certs hash links dangling (it only sweeps orphans when it adds
+    // something); --fresh rebuilds the links too.
+    steps.push({ argv: sudo(action === 'trust' ? ['update-ca-certificates'] : ['update-ca-certificates', '--fresh']), store: 'system', mayFail: false })
   } else if (os === 'linux' && has('update-ca-trust')) {
     const dest = `/etc/pki/ca-trust/source/anchors/${name}.pem`
     steps.push(action === 'trust'

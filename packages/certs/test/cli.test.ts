@@ -170,7 +170,7 @@ test('trust --dry-run prints the exact commands and changes nothing', () => {
   const name = /(gatehouse-cli-test-ca-[0-9a-f]{12})/.exec(lines[0] ?? '')?.[1] ?? ''
   assert.not.ok(existsSync(`/usr/local/share/ca-certificates/${name}.crt`))
   const u = cli(['untrust', caDir, '--dry-run'])
-  assert.match(u.stdout, new RegExp(`rm -f /usr/local/share/ca-certificates/${name}\\.crt\nupdate-ca-certificates`))
+  assert.match(u.stdout, new RegExp(`rm -f /usr/local/share/ca-certificates/${name}\\.crt\nupdate-ca-certificates --fresh`))
 })
 
 test.run()

@@ -32,7 +32,7 @@ function untrustQuietly (): void {
   const dest = plan.steps.find((s) => s.argv.includes('rm'))?.argv.at(-1)
   if (dest !== undefined && existsSync(dest)) {
     run('rm', ['-f', dest])
-    run('update-ca-certificates', [])
+    run('update-ca-certificates', ['--fresh'])
   }
 }
 
