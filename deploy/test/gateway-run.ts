@@ -7,6 +7,7 @@ import { createServer, get as httpGet, type Server } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { connect as tlsConnect } from 'node:tls'
 import { repoPath, requireTool } from './tools.js'
 
 /** The gateway's CLI as built by `pnpm build`. */
@@ -56,8 +57,8 @@ export async function startUpstream (): Promise<{ url: string, close: () => Prom
 
 export interface Answer { status: number, body: string }
 
-/** GET over http, or https trusting `ca`; rejects after `timeoutMs`. */
-export function get (url: string, options: { ca?: string, timeoutMs?: number } = {}): Promise<Answer> {
+/** GET over http, or https trusting `ca` (SNI and Host = `host`, default localhost); rejects after `timeoutMs`. */
+export function get (url: string, options: { ca?: string, host?: string, timeoutMs?: number } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const onResponse = (res: import('node:http').IncomingMessage): void => {
       let body = ''
@@ -67,10 +68,28 @@ export function get (url: string, options: { ca?: string, timeoutMs?: number } =
       res.on('error', reject)
     }
     const req = url.startsWith('https:')
-      ? httpsGet(url, { ...(options.ca === undefined ? {} : { ca: options.ca }), servername: 'localhost', agent: false }, onResponse)
+      ? httpsGet(url, {
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        ...(options.host === undefined ? {} : { headers: { host: options.host } }),
+        servername: options.host ?? 'localhost',
+        agent: false
+      }, onResponse)
       : httpGet(url, { agent: false }, onResponse)
     req.setTimeout(options.timeoutMs ?? 5_000, () => req.destroy(new Error(`GET ${url} timed out`)))
     req.on('error', reject)
+  })
+}
+
+/** The serial number (upper-case hex) of the certificate the server at 127.0.0.1:`port` presents for `servername`. */
+export function peerSerial (port: number, servername: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
+      const serial = socket.getPeerCertificate().serialNumber.toUpperCase()
+      socket.end()
+      resolve(serial)
+    })
+    socket.setTimeout(5_000, () => socket.destroy(new Error('TLS handshake timed out')))
+    socket.on('error', reject)
   })
 }
 

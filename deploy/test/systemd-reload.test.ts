@@ -150,7 +150,9 @@ test('ExecStartPre passes and ExecStart serves the config', async (ctx) => {
   assert.is(r.status, 200)
   assert.match(r.body, /^upstream /)
   assert.is((await get(`https://127.0.0.1:${ctx.httpsPort}/v2/hello`, { ca: ctx.ca })).status, 404)
+  // A counter, present from the start (so alerts on increase() see the first reload).
   assert.is(metric(await metrics(ctx), 'gatehouse_config_reloads_total{result="success"}'), 0)
+  assert.is(metric(await metrics(ctx), 'gatehouse_config_reloads_total{result="failure"}'), 0)
 })
 
 test('ExecReload: check, then SIGHUP to $MAINPID; the new config is live', async (ctx) => {
