@@ -114,6 +114,24 @@ test('issue: an existing output file is refused before anything is written; --fo
   assert.is.not(readFileSync(`${prefix}.p12`, 'utf8'), 'keep me')
 })
 
+test('intermediate: issue from it; the fullchain carries the intermediate and verifies with openssl -untrusted', () => {
+  const interDir = join(d, 'inter')
+  const e = env({ GATEHOUSE_CA_PASSPHRASE: 'open sesame' })
+  const r = cli(['intermediate', '--ca', caDir, '--out', interDir, '--cn', 'CLI Intermediate'], { env: e })
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(readdirSync(interDir).sort(), ['ca-key.pem', 'ca.pem', 'chain.pem'])
+  const prefix = join(d, 'via-inter')
+  const i = cli(['issue', '--ca', interDir, '--san', 'i.tyk.localhost', '--out', prefix], { env: e })
+  assert.is(i.code, 0, i.stderr)
+  assert.is([...readFileSync(`${prefix}-fullchain.pem`, 'utf8').matchAll(/BEGIN CERTIFICATE/g)].length, 2)
+  const v = openssl('verify', '-CAfile', join(caDir, 'ca.pem'), '-untrusted', `${prefix}-fullchain.pem`, `${prefix}.pem`)
+  assert.is(v.code, 0, v.stderr)
+  // Name constraints of the root still apply below the intermediate.
+  const out = cli(['issue', '--ca', interDir, '--san', 'example.org', '--out', join(d, 'nope')], { env: e })
+  assert.is(out.code, 1)
+  assert.match(out.stderr, /outside the name constraints of CA 'CLI Test CA'/)
+})
+
 test('usage errors: unknown command, unknown flag, flag without value (exit 2); bad --days and --key-type (exit 1)', () => {
   assert.is(cli(['mint']).code, 2)
   const flag = cli(['issue', '--ca', caDir, '--sans', 'x'])
