@@ -241,11 +241,27 @@ async function cmdSign (p: Parsed): Promise<number> {
 async function cmdInspect (p: Parsed): Promise<number> {
   if (p.positionals.length === 0) usage('`certs inspect` needs at least one FILE')
   const caFile = one(p, 'ca')
-  const reports: FileReport[] = []
-  for (const f of p.positionals) reports.push(await inspectFile(resolve(f), { caFile: caFile === undefined ? undefined : resolve(caFile) }))
-  if (p.values.has('json')) out(JSON.stringify(reports, null, 2))
-  else out(reports.map(formatReport).join('\n\n'))
-  const failed = reports.some((r) => (r.chain !== null && !r.chain.ok) || (r.csr !== null && !r.csr.signatureValid))
+  const json = p.values.has('json')
+  // One unreadable file does not hide the report of the others; it still fails the run.
+  const results: Array<FileReport | { file: string, error: { code: string, message: string, hint: string } }> = []
+  let failed = false
+  for (const f of p.positionals) {
+    try {
+      const r = await inspectFile(resolve(f), { caFile: caFile === undefined ? undefined : resolve(caFile) })
+      if ((r.chain !== null && !r.chain.ok) || (r.csr !== null && !r.csr.signatureValid)) failed = true
+      results.push(r)
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) throw err
+      failed = true
+      results.push({ file: resolve(f), error: { code: err.code, message: err.message, hint: err.hint } })
+      if (!json) process.stderr.write(`error: ${err.message}\n  ${err.hint}\n`)
+    }
+  }
+  if (json) out(JSON.stringify(results, null, 2))
+  else {
+    const text = results.flatMap((r) => ('error' in r ? [] : [formatReport(r)])).join('\n\n')
+    if (text !== '') out(text)
+  }
   return failed ? 1 : 0
 }
 

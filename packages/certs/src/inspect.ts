@@ -75,6 +75,7 @@ const EKU_NAMES: Record<string, string> = {
 }
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem']
 const DAY_MS = 86_400_000
+const CSR_BLOCK = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----[\s\S]+?-----END (?:NEW )?CERTIFICATE REQUEST-----/
 
 function sansOf (cert: x509.X509Certificate | x509.Pkcs10CertificateRequest): San[] {
   const ext = cert.getExtension('2.5.29.17')
@@ -186,7 +187,12 @@ export function inspectPem (pem: string, file: string, opts: { caFile?: string |
     let keyType = 'encrypted'
     let matches: boolean | null = null
     if (!encrypted) {
-      const pub = createPublicKey(keyBlock)
+      let pub: ReturnType<typeof createPublicKey>
+      try {
+        pub = createPublicKey(keyBlock)
+      } catch (err) {
+        throw new GatehouseError('GH_CERTS_BAD_KEY', file, (err as Error).message)
+      }
       keyType = keyTypeOf(pub)
       const first = blocks[0]
       if (first !== undefined) {
@@ -196,10 +202,14 @@ export function inspectPem (pem: string, file: string, opts: { caFile?: string |
     privateKey = { keyType, encrypted, matchesCertificate: matches }
   }
   let csr: FileReport['csr'] = null
-  const csrBlock = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----[\s\S]+?-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem)?.[0]
+  const csrBlock = CSR_BLOCK.exec(pem)?.[0]
   if (csrBlock !== undefined) {
-    const req = new x509.Pkcs10CertificateRequest(csrBlock)
-    csr = { subject: req.subject, sans: sansOf(req), keyType: keyTypeOf(createPublicKey({ key: Buffer.from(req.publicKey.rawData), format: 'der', type: 'spki' })), signatureValid: false }
+    try {
+      const req = new x509.Pkcs10CertificateRequest(csrBlock)
+      csr = { subject: req.subject, sans: sansOf(req), keyType: keyTypeOf(createPublicKey({ key: Buffer.from(req.publicKey.rawData), format: 'der', type: 'spki' })), signatureValid: false }
+    } catch (err) {
+      throw new GatehouseError('GH_CERTS_BAD_CSR', file, (err as Error).message)
+    }
   }
   if (certificates.length === 0 && privateKey === null && csr === null) throw new GatehouseError('GH_CERTS_BAD_CERT', file)
   return { file, certificates, chain: blocks.length > 0 ? checkChain(blocks, { caFile: opts.caFile, now }) : null, privateKey, csr }
@@ -207,9 +217,10 @@ export function inspectPem (pem: string, file: string, opts: { caFile?: string |
 
 /** Inspects a file (async because a CSR's signature check is). */
 export async function inspectFile (file: string, opts: { caFile?: string | undefined, now?: Date } = {}): Promise<FileReport> {
-  const report = inspectPem(readText(file), file, opts)
+  const pem = readText(file)
+  const report = inspectPem(pem, file, opts)
   if (report.csr) {
-    const block = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----[\s\S]+?-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(readText(file))?.[0] ?? ''
+    const block = CSR_BLOCK.exec(pem)?.[0] ?? ''
     const valid = await new x509.Pkcs10CertificateRequest(block).verify().catch(() => false)
     return { ...report, csr: { ...report.csr, signatureValid: valid } }
   }

@@ -177,6 +177,12 @@ test('inspect --json: SANs, days left, key type, fingerprint as openssl computes
   assert.match(text.stdout, /chain: does NOT verify/)
   assert.match(text.stdout, /SANs: {8}DNS:api.tyk.localhost, IP Address:127.0.0.1/)
   assert.match(text.stdout, /\(39[67] days left\)/)
+  // A bad file among good ones: the others are still reported, the run fails.
+  const junk = put(d, 'junk.txt', 'hello')
+  const mixed = cli(['inspect', `${prefix}-key.pem`, junk])
+  assert.is(mixed.code, 1)
+  assert.match(mixed.stdout, /private key: ec256/)
+  assert.is(mixed.stderr.split('\n')[0], `error: no readable certificate in ${junk}`)
 })
 
 test('trust --dry-run prints the exact commands and changes nothing', () => {
