@@ -93,8 +93,8 @@ export function peerSerial (port: number, servername: string): Promise<string> {
   })
 }
 
-/** Retries `probe` every 100 ms until it returns a value, for at most `timeoutMs`; then throws `what`. */
-export async function waitFor<T> (what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/** Retries `probe` every 100 ms until it returns a value, for at most `timeoutMs`; then throws, naming `what`. */
+export async function waitFor<T> (what: string | (() => string), timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   while (Date.now() < deadline) {
@@ -106,7 +106,8 @@ export async function waitFor<T> (what: string, timeoutMs: number, probe: () => 
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`)
+  const described = typeof what === 'string' ? what : what()
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${described}${last ? ` (last error: ${String(last)})` : ''}`)
 }
 
 /** The value of one sample in Prometheus text, e.g. `metric(text, 'x_total{result="success"}')`. */

@@ -109,7 +109,7 @@ test('the gateway starts from the volumes and serves the example API', async (ct
   child.stdout.on('data', (b: Buffer) => { ctx.output += b.toString() })
   child.stderr.on('data', (b: Buffer) => { ctx.output += b.toString() })
   ctx.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)))
-  await waitFor('/readyz 200', 30_000, async () => {
+  await waitFor(() => `/readyz 200 (gateway output:\n${ctx.output})`, 30_000, async () => {
     if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${ctx.output}`)
     return (await get(`http://127.0.0.1:${ctx.adminPort}/readyz`)).status === 200 ? true : undefined
   })
@@ -121,7 +121,7 @@ test('the gateway starts from the volumes and serves the example API', async (ct
 test('a new ConfigMap version is picked up without a signal', async (ctx) => {
   assert.ok(ctx.gateway, 'gateway not started')
   publishVolume(ctx.configDir, { 'gatehouse.yaml': config(ctx, [{ name: 'extra', domain: DOMAIN, listen_path: '/extra', upstream: {} }]) })
-  await waitFor(`a successful reload (log:\n${ctx.output})`, 15_000, async () => (await reloads(ctx)).success === 1 ? true : undefined)
+  await waitFor(() => `a successful reload (gateway output:\n${ctx.output})`, 15_000, async () => (await reloads(ctx)).success === 1 ? true : undefined)
   // strip_listen_path: the new API forwards /extra/x as /x.
   const r = await request(ctx, '/extra/x')
   assert.equal([r.status, r.body], [200, 'upstream /x'])
@@ -139,7 +139,7 @@ test('a broken ConfigMap version is refused and the running config keeps serving
   assert.ok(ctx.gateway, 'gateway not started')
   const before = await reloads(ctx)
   publishVolume(ctx.configDir, { 'gatehouse.yaml': config(ctx).replace('listen_path:', 'listen_pth:') })
-  await waitFor('a failed reload', 15_000, async () => (await reloads(ctx)).failure === 1 ? true : undefined)
+  await waitFor(() => `a failed reload (gateway output:\n${ctx.output})`, 15_000, async () => (await reloads(ctx)).failure === 1 ? true : undefined)
   assert.is((await reloads(ctx)).success, before.success)
   const r = await request(ctx, '/extra/x')
   assert.equal([r.status, r.body], [200, 'upstream /x'])

@@ -142,7 +142,7 @@ test('ExecStartPre passes and ExecStart serves the config', async (ctx) => {
   child.stdout.on('data', (b: Buffer) => { ctx.output += b.toString() })
   child.stderr.on('data', (b: Buffer) => { ctx.output += b.toString() })
   ctx.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  await waitFor(`/readyz 200 (gateway output so far:\n${ctx.output})`, 30_000, async () => {
+  await waitFor(() => `/readyz 200 (gateway output:\n${ctx.output})`, 30_000, async () => {
     if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${ctx.output}`)
     return (await get(`http://127.0.0.1:${ctx.adminPort}/readyz`)).status === 200 ? true : undefined
   })
