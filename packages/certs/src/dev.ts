@@ -12,6 +12,8 @@ import { readCaDir, writeCaDir, writeLeafFiles, leafPaths, CA_FILES } from './fi
 import { createLeaf } from './leaf.js'
 import { parseSans, type San } from './san.js'
 import { describeCertificate } from './inspect.js'
+import { parseNameConstraints, violation } from './constraints.js'
+import { GatehouseError } from './errors.js'
 
 /** Name constraints of the development CA: special-use names (RFC 6761, RFC 8375, .internal) and loopback addresses. */
 export const DEV_NAME_CONSTRAINTS = ['localhost', 'test', 'example', 'invalid', 'local', 'internal', 'home.arpa', '127.0.0.0/8', '::1/128'] as const
@@ -39,6 +41,7 @@ export interface DevOptions {
 }
 
 const RENEW_MS = 30 * 86_400_000
+const DEV_CA_NAME = 'Gatehouse Demo CA'
 
 function sameKey (certPem: string, keyPem: string): boolean {
   try {
@@ -90,7 +93,13 @@ export async function ensureDevCertificates (dir: string, sans: readonly string[
     }
   }
   if (!caOk) {
-    const ca = await createRootCa({ cn: 'Gatehouse Demo CA', nameConstraints: opts.nameConstraints ?? DEV_NAME_CONSTRAINTS, now })
+    // Refuse an out-of-bounds SAN before writing a CA that could never sign it.
+    const constraints = parseNameConstraints(opts.nameConstraints ?? DEV_NAME_CONSTRAINTS)
+    for (const san of constraints ? wanted : []) {
+      const why = constraints ? violation(san, constraints) : null
+      if (why !== null) throw new GatehouseError('GH_CERTS_SAN_OUTSIDE_CONSTRAINTS', san.value, DEV_CA_NAME, why)
+    }
+    const ca = await createRootCa({ cn: DEV_CA_NAME, nameConstraints: opts.nameConstraints ?? DEV_NAME_CONSTRAINTS, now })
     writeCaDir(d, ca, { force: true })
     createdCa = true
   }

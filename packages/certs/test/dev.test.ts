@@ -4,7 +4,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { X509Certificate } from 'node:crypto'
-import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDevCertificates } from '@gatehouse/certs'
 import { openssl, rejectsWith, tempDir } from './_helpers.js'
@@ -64,6 +64,16 @@ test('a CA whose key is missing or broken is replaced, and the leaf with it', as
 test('a SAN outside the development constraints is refused with the CA named', async () => {
   await rejectsWith(ensureDevCertificates(tmp.dir, ['api.example.com']), 'GH_CERTS_SAN_OUTSIDE_CONSTRAINTS',
     "SAN 'api.example.com' is outside the name constraints of CA 'Gatehouse Demo CA' (permitted DNS: localhost, test, example, invalid, local, internal, home.arpa)")
+})
+
+test('in an empty directory, an out-of-bounds SAN is refused before any CA is written', async () => {
+  const empty = tempDir('dev-empty')
+  try {
+    await rejectsWith(ensureDevCertificates(empty.dir, ['localhost', 'www.example.org']), 'GH_CERTS_SAN_OUTSIDE_CONSTRAINTS')
+    assert.equal(readdirSync(empty.dir), [])
+  } finally {
+    empty.cleanup()
+  }
 })
 
 test.run()
