@@ -3,7 +3,11 @@
 // that matches the Kubernetes securityContext, HEALTHCHECK on /healthz with node (the slim
 // image has no curl), STOPSIGNAL SIGTERM, exec-form ENTRYPOINT so node gets the signals,
 // and no key, certificate or .gatehouse directory copied, by the instructions or through
-// the build context (Dockerfile.dockerignore).
+// the build context (Dockerfile.dockerignore). The HEALTHCHECK command itself is also run,
+// on this host, against a local stand-in for /healthz.
+import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
@@ -90,6 +94,33 @@ test('HEALTHCHECK asks /healthz with node, exec form, bounded in time', () => {
   // The one-liner must at least parse as JavaScript.
   const script = cmd[cmd.indexOf('-e') + 1] ?? ''
   assert.not.throws(() => new Function('require', 'process', script))
+})
+
+test('the HEALTHCHECK command exits 0 on a 200 from /healthz and 1 on a 503 or no answer', async () => {
+  const hc = only(runtime, 'HEALTHCHECK').args
+  const cmd = JSON.parse(hc.slice(hc.indexOf('CMD') + 3).trim()) as string[]
+  let status = 200
+  const server = createServer((req, res) => {
+    res.statusCode = req.url === '/healthz' ? status : 404
+    res.end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  // Asynchronous: the server answering it lives in this process.
+  const check = (): Promise<number | null> => new Promise((resolve) => {
+    const [exe, ...rest] = cmd.map((w) => w.replace('127.0.0.1:9090', `127.0.0.1:${port}`))
+    const child = execFile(exe === 'node' ? process.execPath : exe ?? '', rest, { timeout: 10_000 })
+    child.on('exit', (code) => resolve(code))
+  })
+  try {
+    assert.is(await check(), 0)
+    status = 503
+    assert.is(await check(), 1)
+  } finally {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  assert.is(await check(), 1, 'nothing listening')
 })
 
 test('SIGTERM stops it, and node (not a shell) receives it', () => {
