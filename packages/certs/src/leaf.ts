@@ -57,10 +57,17 @@ export function checkSansAgainstCa (ca: UnlockedCa, sans: readonly San[]): void 
   }
 }
 
-/** CN = first SAN (RFC 5280 ub-common-name is 64); an empty subject when it does not fit. */
-function leafSubject (sans: readonly San[]): x509.JsonName {
+/**
+ * CN = first SAN; an empty subject (the SAN extension then critical) when it is
+ * longer than 64 characters (RFC 5280 ub-common-name), or when the chain has
+ * name constraints and the leaf has no DNS SAN: OpenSSL then checks a CN like
+ * `127.0.0.1` against the DNS constraints as if it were a host name, and fails.
+ */
+function leafSubject (sans: readonly San[], constrained: boolean): x509.JsonName {
   const first = sans[0]?.value ?? ''
-  return first !== '' && first.length <= 64 ? [{ CN: [first] }] : []
+  if (first === '' || first.length > 64) return []
+  if (constrained && !sans.some((s) => s.type === 'dns')) return []
+  return [{ CN: [first] }]
 }
 
 async function signLeaf (ca: UnlockedCa, spki: ArrayBuffer, keyAlgorithm: 'ec' | 'rsa', sans: readonly San[], opts: LeafOptions): Promise<SignedLeaf> {
@@ -72,7 +79,7 @@ async function signLeaf (ca: UnlockedCa, spki: ArrayBuffer, keyAlgorithm: 'ec' |
   }
   const template = await buildTemplate({
     role: 'leaf',
-    subject: leafSubject(sans),
+    subject: leafSubject(sans, ca.constraints.length > 0),
     spki,
     keyAlgorithm,
     days,

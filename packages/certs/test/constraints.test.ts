@@ -23,6 +23,14 @@ test('SANs inside the constraints are issued and verify in openssl', async () =>
   assert.is(v.code, 0, v.stderr)
 })
 
+test('an IP-only leaf under DNS+IP constraints verifies (no CN for OpenSSL to mistake for a host name)', async () => {
+  const leaf = await createLeaf(ca, ['127.0.0.1'])
+  const file = put(tmp.dir, 'ip-only.pem', leaf.certPem)
+  const v = openssl('verify', '-CAfile', caFile, file)
+  assert.is(v.code, 0, v.stdout + v.stderr)
+  assert.match(openssl('x509', '-in', file, '-noout', '-ext', 'subjectAltName').stdout, /Subject Alternative Name: critical\s+IP Address:127.0.0.1/)
+})
+
 test('a SAN outside is refused before signing, naming the SAN, the CA and the constraint', async () => {
   await rejectsWith(createLeaf(ca, ['api.tyk.localhost', 'www.google.com']), 'GH_CERTS_SAN_OUTSIDE_CONSTRAINTS',
     "SAN 'www.google.com' is outside the name constraints of CA 'Constrained Root' (permitted DNS: tyk.localhost)")
