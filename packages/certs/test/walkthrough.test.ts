@@ -48,7 +48,14 @@ async function curl (port: number): Promise<{ code: number, body: string, stderr
   return { code: r.code, body: r.stdout, stderr: r.stderr }
 }
 
+// Installing into the system store for real needs root and Debian's tool (CI has both).
+const canTrust = process.getuid?.() === 0 && run('update-ca-certificates', ['--help']).code !== -1
+
 test('ca (passphrase) -> issue (seven SANs) -> trust -> curl without --cacert -> untrust', async () => {
+  if (!canTrust) {
+    console.log('walkthrough skipped: needs root and update-ca-certificates')
+    return
+  }
   const passFile = join(tmp.dir, 'passphrase')
   writeFileSync(passFile, 'tyk-walkthrough\n')
   try {
@@ -96,6 +103,7 @@ test('NSS: trust adds the CA to an NSS database (certutil), untrust removes it',
     console.log('certutil not installed: NSS check skipped')
     return
   }
+  if (!existsSync(caFile)) assert.is(cli(['ca', '--out', caDir, '--cn', cn]).code, 0)
   const home = join(tmp.dir, 'home')
   const db = join(home, '.pki', 'nssdb')
   run('mkdir', ['-p', db])
