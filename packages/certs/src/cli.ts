@@ -170,6 +170,7 @@ function day (d: Date): string {
 
 async function cmdCa (p: Parsed, command: 'ca' | 'intermediate'): Promise<number> {
   const dir = resolve(required(p, 'out', command, 'DIR'))
+  const parentDir = command === 'intermediate' ? required(p, 'ca', command, 'DIR') : null
   const pass = passphrase(p)
   const opts = {
     cn: one(p, 'cn'),
@@ -183,9 +184,9 @@ async function cmdCa (p: Parsed, command: 'ca' | 'intermediate'): Promise<number
   if (!force) {
     for (const f of ['ca.pem', 'ca-key.pem']) if (existsSync(join(dir, f))) throw new GatehouseError('GH_CERTS_FILE_EXISTS', join(dir, f))
   }
-  const ca = command === 'ca'
+  const ca = parentDir === null
     ? await createRootCa(opts)
-    : await createIntermediate(await unlockCa(readCaDir(required(p, 'ca', command, 'DIR'), pass)), opts)
+    : await createIntermediate(await unlockCa(readCaDir(parentDir, pass)), opts)
   const files = writeCaDir(dir, ca, { force })
   const constraints = opts.nameConstraints.length > 0 ? `, name constraints: ${opts.nameConstraints.join(' ')}` : ''
   out(`created ${command === 'ca' ? 'root' : 'intermediate'} CA (${ca.keyType}, valid until ${day(ca.notAfter)}${constraints})`)
