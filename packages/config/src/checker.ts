@@ -1,8 +1,9 @@
 // The collecting checker used by validation: typed readers over positioned
 // nodes (`str`, `int`, `duration`, `oneOf`, ...) that report a diagnostic with
 // file:line:col and key path instead of throwing, so one pass finds every
-// problem in the file. It also remembers the position of each key path it has
-// read, for the semantic checks that run after the structure is known.
+// problem in the file. `at(path)` finds the position of a key path in the
+// tree on demand (only when something is reported), so a large file pays
+// nothing for positions it never needs.
 
 import { isAbsolute, resolve } from 'node:path'
 import type { Diagnostic, ErrorCode } from './errors.js'
@@ -27,20 +28,25 @@ export class Checker {
   readonly file: string
   readonly dir: string
   readonly diagnostics: Diagnostic[] = []
-  readonly #positions = new Map<string, Pos>()
+  root: SNode | null = null
 
   constructor (file: string, dir: string) {
     this.file = file
     this.dir = dir
   }
 
-  /** Position last recorded for `path` (1:1 when unknown). */
+  /** Position of the value at key path `path` (`apis[2].upstream.timeout`); the nearest existing ancestor's otherwise. */
   at (path: string): Pos {
-    return this.#positions.get(path) ?? { line: 1, col: 1 }
-  }
-
-  remember (path: string, pos: Pos): void {
-    this.#positions.set(path, pos)
+    let node = this.root
+    if (node === null) return { line: 1, col: 1 }
+    for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+      let next: SNode | undefined
+      if (m[2] !== undefined) next = node.kind === 'seq' ? node.items[Number(m[2])] : undefined
+      else if (node.kind === 'map') next = node.entries.find((e) => e.key === m[1])?.value
+      if (next === undefined) return node.pos
+      node = next
+    }
+    return node.pos
   }
 
   report (severity: 'error' | 'warning', code: ErrorCode, pos: Pos, path: string, args: Args = [], hintArgs: Args = []): void {
@@ -73,7 +79,6 @@ export class Checker {
 
   /** A mapping with only `allowed` keys; unknown keys are reported with a did-you-mean. */
   map (n: SNode, path: string, allowed: readonly string[], example: string): Map<string, SNode> | null {
-    this.remember(path, n.pos)
     if (n.kind !== 'map') {
       this.typeError(n, path, 'a mapping', `write it as ${example}`)
       return null
@@ -85,7 +90,6 @@ export class Checker {
         this.error('GH_CONFIG_UNKNOWN_KEY', e.keyPos, child, [e.key], [unknownKeyHint(e.key, allowed)])
         continue
       }
-      this.remember(child, e.value.pos)
       out.set(e.key, e.value)
     }
     return out
@@ -191,7 +195,6 @@ export class Checker {
     let ok = true
     n.items.forEach((item, i) => {
       const p = `${path}[${i}]`
-      this.remember(p, item.pos)
       const v = fn(item, p, i)
       if (v === null) ok = false
       else out.push(v)
@@ -210,7 +213,6 @@ export class Checker {
     let ok = true
     for (const e of n.entries) {
       const p = `${path}.${e.key}`
-      this.remember(p, e.value.pos)
       if (key !== undefined && !key(e.key, e.keyPos, p)) { ok = false; continue }
       const v = this.str(e.value, p, example)
       if (v === null) ok = false

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import type { ApiConfig, Config } from './config.js'
 import type { Sources } from './pem.js'
-import { isEncryptedKey, passphraseOf, readLeaf, readPrivateKey } from './pem.js'
+import { isEncryptedKey, passphraseOf, readLeaf, readPrivateKey, summarise } from './pem.js'
 import type { AuthPolicy, CompiledApi, CompiledCertificate, HeaderRewrite, PathMap, RoutingTable } from './table.js'
 
 /** Mozilla "intermediate" TLS 1.2 suites: ECDHE key exchange with AEAD ciphers only. */
@@ -35,7 +35,7 @@ function fileText (sources: Sources, path: string): string {
 
 function compileCertificate (config: Config, sources: Sources, i: number): CompiledCertificate {
   const c = config.tls.certificates[i] as Config['tls']['certificates'][number]
-  const leaf = readLeaf(fileText(sources, c.cert_file))
+  const leaf = sources.leaves[c.cert_file] ?? summarise(readLeaf(fileText(sources, c.cert_file)))
   const keyText = fileText(sources, c.key_file)
   let keyPem = keyText
   if (c.key_passphrase_file !== null || isEncryptedKey(keyText)) {
@@ -47,10 +47,10 @@ function compileCertificate (config: Config, sources: Sources, i: number): Compi
     certPem: leaf.chainPem,
     keyPem,
     domains: [...(c.domains ?? leaf.dnsNames)],
-    sans: leaf.dnsNames,
+    sans: [...leaf.dnsNames],
     notAfter: leaf.notAfter,
-    serial: leaf.x509.serialNumber.toUpperCase(),
-    fingerprint256: leaf.x509.fingerprint256
+    serial: leaf.serial,
+    fingerprint256: leaf.fingerprint256
   }
 }
 

@@ -80,7 +80,7 @@ export function loadText (text: string, file: string, env: Env = process.env, op
   const store = new FileStore()
   if (config !== null) checkFiles(config, c, store, options.now ?? Date.now())
   if (config === null || c.errorCount > 0) return { ok: false, ...split(c.diagnostics) }
-  return { ok: true, config: deepFreeze(config), sources: { file, text, files: store.files }, warnings: split(c.diagnostics).warnings }
+  return { ok: true, config: deepFreeze(config), sources: { file, text, files: store.files, leaves: store.leaves }, warnings: split(c.diagnostics).warnings }
 }
 
 /** load() then compile(): what the primary calls on start and on every reload. */

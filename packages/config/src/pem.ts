@@ -15,11 +15,30 @@ export interface Sources {
   text: string
   /** Referenced certificate / key / CA / passphrase files: absolute path -> contents. */
   files: Record<string, string>
+  /** What load() learnt from each serving certificate file (so compile() need not parse it again). */
+  leaves: Record<string, LeafSummary>
+}
+
+/** Plain-data facts about a certificate file's leaf. */
+export interface LeafSummary {
+  chainPem: string
+  dnsNames: string[]
+  notAfter: number
+  serial: string
+  fingerprint256: string
+}
+
+/** The plain-data part of parsed leaf facts. */
+export function summarise (leaf: LeafFacts): LeafSummary {
+  return { chainPem: leaf.chainPem, dnsNames: leaf.dnsNames, notAfter: leaf.notAfter, serial: leaf.x509.serialNumber.toUpperCase(), fingerprint256: leaf.x509.fingerprint256 }
 }
 
 /** Reads each referenced file once; a failed read is remembered as its error message. */
 export class FileStore {
   readonly files: Record<string, string> = {}
+  readonly leaves: Record<string, LeafSummary> = {}
+  /** Private keys already loaded in this load, by file + passphrase (wildcard estates share keys). */
+  readonly keys = new Map<string, KeyObject>()
   readonly #failed = new Map<string, string>()
 
   /** The file's text, or an Error whose message says why it could not be read. */
@@ -67,8 +86,9 @@ export interface LeafFacts {
 export function readLeaf (text: string): LeafFacts {
   const blocks = pemBlocks(text, 'CERTIFICATE')
   if (blocks.length === 0) throw new Error('no -----BEGIN CERTIFICATE----- block')
+  // Only the leaf is parsed here; the chain is parsed again by every worker's
+  // createSecureContext, which reports a broken intermediate at startup.
   const x509 = new X509Certificate(blocks[0] as string)
-  for (const b of blocks.slice(1)) void new X509Certificate(b)
   const dnsNames: string[] = []
   const ipAddresses: string[] = []
   for (const part of (x509.subjectAltName ?? '').split(', ')) {

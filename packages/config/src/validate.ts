@@ -18,6 +18,7 @@ const AUTH_TYPES = ['keyless', 'api_key', 'basic', 'jwt', 'mtls'] as const
 
 /** Validate the defaulted tree; returns the Config when the structure is sound (check `c.errorCount`). */
 export function validate (root: SNode, c: Checker): Config | null {
+  c.root = root
   const f = c.map(root, '', ROOT_KEYS, 'version: 1 followed by the keys of DESIGN.md')
   if (f === null) return null
   const get = (k: string): SNode => f.get(k) as SNode // every root key has a default
