@@ -1,0 +1,324 @@
+// The runner's built-in load client, run as its own process (pinned to the
+// load core): everything wrk cannot do. Modes:
+//   rate       keep-alive connections driven at a fixed request rate, latency
+//              measured from each request's scheduled send time (no coordinated
+//              omission), microsecond resolution (autocannon rounds to ms);
+//   closed     keep-alive connections, next request as soon as a response ends,
+//              each connection with its own SNI and a rotation of Host headers;
+//   handshake  a new TLS connection per request (`Connection: close`), full
+//              handshakes unless `resume` — then each loop offers the ticket of
+//              its previous connection; resumed vs full is counted from
+//              isSessionReused(), i.e. what was actually negotiated;
+//   idle       opens N keep-alive TLS connections, one request each, holds them
+//              until told to close on stdin;
+//   sanity     one `Connection: close` request: status, the Connection header
+//              the proxy answered with, and whether it closed the connection.
+// Usage: node client.js '<json options>'. Prints `RESULT <json>` (idle first
+// prints `OPEN <json>`).
+import net from 'node:net'
+import tls from 'node:tls'
+
+const opts = JSON.parse(process.argv[2] ?? '{}')
+const now = () => Number(process.hrtime.bigint() / 1000n) // µs
+
+function connect (target, servername, session) {
+  if (!target.tls) return net.connect({ host: target.host, port: target.port, noDelay: true })
+  return tls.connect({
+    host: target.host,
+    port: target.port,
+    servername,
+    rejectUnauthorized: false,
+    noDelay: true,
+    ...(session ? { session } : {})
+  })
+}
+
+function requestBytes (path, host, close) {
+  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: gatehouse-bench\r\n${close ? 'Connection: close\r\n' : ''}\r\n`, 'latin1')
+}
+
+// ---------------------------------------------------------------- response parser
+// Minimal HTTP/1.1 response framing: Content-Length or chunked. Enough for the
+// bench upstream's bodies; anything else is an error the run reports.
+const HEAD = 0
+const BODY = 1
+const CHUNK_SIZE = 2
+const CHUNK_DATA = 3
+const CHUNK_TRAILER = 4
+
+class Parser {
+  constructor (onResponse) {
+    this.onResponse = onResponse
+    this.state = HEAD
+    this.pending = null
+    this.remaining = 0
+    this.status = 0
+    this.head = ''
+    this.bodyBytes = 0
+  }
+
+  push (chunk) {
+    let buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
+    this.pending = null
+    for (;;) {
+      if (this.state === HEAD) {
+        const i = buf.indexOf('\r\n\r\n')
+        if (i < 0) { this.pending = buf; return }
+        const head = buf.latin1Slice(0, i)
+        this.head = head
+        this.status = Number(head.slice(9, 12))
+        this.bodyBytes = 0
+        buf = buf.subarray(i + 4)
+        const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head)
+        if (cl) { this.remaining = Number(cl[1]); this.state = BODY } else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) this.state = CHUNK_SIZE
+        else { this.remaining = 0; this.state = BODY }
+      }
+      if (this.state === BODY) {
+        if (buf.length < this.remaining) { this.remaining -= buf.length; this.bodyBytes += buf.length; return }
+        this.bodyBytes += this.remaining
+        buf = buf.subarray(this.remaining)
+        this.state = HEAD
+        this.onResponse(this.status, this.head)
+        if (buf.length === 0) return
+        continue
+      }
+      if (this.state === CHUNK_SIZE) {
+        const i = buf.indexOf('\r\n')
+        if (i < 0) { this.pending = buf; return }
+        const size = parseInt(buf.latin1Slice(0, i), 16)
+        buf = buf.subarray(i + 2)
+        if (size === 0) { this.state = CHUNK_TRAILER } else { this.remaining = size + 2; this.state = CHUNK_DATA }
+        continue
+      }
+      if (this.state === CHUNK_DATA) {
+        if (buf.length < this.remaining) { this.remaining -= buf.length; this.bodyBytes += buf.length; return }
+        this.bodyBytes += this.remaining - 2
+        buf = buf.subarray(this.remaining)
+        this.state = CHUNK_SIZE
+        continue
+      }
+      // CHUNK_TRAILER: lines until an empty one.
+      const i = buf.indexOf('\r\n')
+      if (i < 0) { this.pending = buf; return }
+      const empty = i === 0
+      buf = buf.subarray(i + 2)
+      if (empty) {
+        this.state = HEAD
+        this.onResponse(this.status, this.head)
+        if (buf.length === 0) return
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- keep-alive modes
+function summarizeLatencies (samples) {
+  const xs = Float64Array.from(samples).sort()
+  const pick = (p) => (xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))])
+  return { p50: pick(50), p90: pick(90), p99: pick(99), p999: pick(99.9), max: xs.length ? xs[xs.length - 1] : NaN }
+}
+
+async function keepAlive () {
+  const { target, conns, durationMs, rate = 0, path = '/' } = opts
+  // hostsPerConn[i] = { servername, hosts: [...] } — the Host headers connection i rotates through.
+  const plan = opts.plan ?? [{ servername: opts.servername ?? target.host, hosts: [opts.host ?? opts.servername ?? target.host] }]
+  const result = { requests: 0, errors: 0, non2xx: 0, bytes: 0, dropped: 0, latency: null, durationS: 0 }
+  const samples = []
+  const queue = [] // scheduled send times (rate mode)
+  const idle = []
+  let running = true
+  let inFlight = 0
+  const start = now()
+  const stopAt = start + durationMs * 1000
+
+  const conn = (i) => {
+    const p = plan[i % plan.length]
+    const c = { i, socket: null, reqs: p.hosts.map((h) => requestBytes(path, h, false)), next: 0, sentAt: 0, intended: 0, busy: false, parser: null }
+    c.parser = new Parser((status) => {
+      const t = now()
+      c.busy = false
+      inFlight--
+      result.requests++
+      if (status < 200 || status > 399) result.non2xx++
+      samples.push(t - (rate > 0 ? c.intended : c.sentAt))
+      dispatch(c)
+    })
+    open(c)
+    return c
+  }
+  const open = (c) => {
+    const s = connect(target, plan[c.i % plan.length].servername)
+    c.socket = s
+    c.parser = new Parser(c.parser.onResponse)
+    s.on(target.tls ? 'secureConnect' : 'connect', () => dispatch(c))
+    s.on('data', (d) => { result.bytes += d.length; c.parser.push(d) })
+    s.on('error', () => {})
+    s.on('close', () => {
+      if (c.busy) { result.errors++; c.busy = false; inFlight-- }
+      const k = idle.indexOf(c)
+      if (k >= 0) idle.splice(k, 1)
+      if (running) setTimeout(open, 10, c)
+    })
+  }
+  const send = (c, intended) => {
+    c.busy = true
+    inFlight++
+    c.intended = intended
+    c.sentAt = now()
+    const req = c.reqs[c.next]
+    c.next = (c.next + 1) % c.reqs.length
+    c.socket.write(req)
+  }
+  const dispatch = (c) => {
+    if (!running || c.socket === null) return
+    if (rate === 0) { if (now() < stopAt) send(c, 0); return }
+    if (queue.length > 0) send(c, queue.shift())
+    else idle.push(c)
+  }
+
+  const all = Array.from({ length: conns }, (_, i) => conn(i))
+  let scheduled = 0
+  const tick = rate > 0
+    ? setInterval(() => {
+      const t = now()
+      const due = Math.floor(((Math.min(t, stopAt) - start) / 1e6) * rate)
+      for (; scheduled < due; scheduled++) queue.push(start + Math.round((scheduled / rate) * 1e6))
+      while (queue.length > 0 && idle.length > 0) {
+        const c = idle.pop()
+        if (!c.busy && c.socket !== null && !c.socket.destroyed) send(c, queue.shift())
+      }
+    }, 1)
+    : null
+  await new Promise((resolve) => setTimeout(resolve, durationMs))
+  if (tick) clearInterval(tick)
+  result.dropped = queue.length
+  queue.length = 0
+  // Let in-flight requests finish (bounded), then stop.
+  const graceEnd = Date.now() + 2000
+  while (inFlight > 0 && Date.now() < graceEnd) await new Promise((resolve) => setTimeout(resolve, 5))
+  running = false
+  result.durationS = (now() - start) / 1e6
+  for (const c of all) c.socket?.destroy()
+  result.latency = summarizeLatencies(samples)
+  result.rps = result.requests / (durationMs / 1000)
+  return result
+}
+
+// ---------------------------------------------------------------- handshakes
+async function handshakes () {
+  const { target, servername, conc, durationMs, resume = false, path = '/' } = opts
+  const req = requestBytes(path, servername, true)
+  const result = { connections: 0, full: 0, resumed: 0, errors: 0, non2xx: 0, durationS: 0 }
+  const stopAt = Date.now() + durationMs
+  const start = now()
+  const loop = async () => {
+    let session = null
+    // In resume mode each loop first fetches a ticket on an uncounted connection,
+    // so every counted connection offers one.
+    let counted = !resume
+    while (Date.now() < stopAt) {
+      await new Promise((resolve) => {
+        const s = connect(target, servername, resume ? session : null)
+        let first = null
+        s.on('session', (sess) => { if (resume) session = sess })
+        s.on('secureConnect', () => {
+          if (counted) {
+            if (s.isSessionReused()) result.resumed++
+            else result.full++
+          }
+          s.write(req)
+        })
+        s.on('data', (d) => { if (first === null) first = d.latin1Slice(0, 12) })
+        s.on('error', () => {})
+        s.on('close', () => {
+          if (!counted) { counted = first !== null; resolve(); return }
+          if (first === null) result.errors++
+          else {
+            result.connections++
+            const status = Number(first.slice(9, 12))
+            if (status < 200 || status > 399) result.non2xx++
+          }
+          resolve()
+        })
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: conc }, loop))
+  result.durationS = (now() - start) / 1e6
+  result.cps = result.connections / result.durationS
+  return result
+}
+
+// ---------------------------------------------------------------- idle connections
+async function idleConnections () {
+  const { target, servername, count, conc = 100, openTimeoutMs = 30000 } = opts
+  const req = requestBytes('/', servername, false)
+  const sockets = []
+  const result = { opened: 0, failed: 0, closedEarly: 0, openMs: 0 }
+  let holding = true
+  let session = null
+  const deadline = Date.now() + openTimeoutMs
+  const t0 = Date.now()
+  let started = 0
+  const one = () => new Promise((resolve) => {
+    const s = connect(target, servername, session)
+    let done = false
+    const parser = new Parser((status) => {
+      if (done) return
+      done = true
+      if (status === 200) { result.opened++; sockets.push(s) } else { result.failed++; s.destroy() }
+      resolve()
+    })
+    s.on('session', (sess) => { session = sess })
+    s.on('secureConnect', () => s.write(req))
+    s.on('data', (d) => parser.push(d))
+    s.on('error', () => {})
+    s.on('close', () => {
+      if (!done) { done = true; result.failed++; resolve() } else if (holding) result.closedEarly++
+    })
+  })
+  const loop = async () => {
+    while (started < count && Date.now() < deadline) { started++; await one() }
+  }
+  await Promise.all(Array.from({ length: conc }, loop))
+  result.openMs = Date.now() - t0
+  process.stdout.write(`OPEN ${JSON.stringify(result)}\n`)
+  await new Promise((resolve) => {
+    process.stdin.on('data', resolve)
+    process.stdin.on('end', resolve)
+  })
+  holding = false
+  for (const s of sockets) s.destroy()
+  return result
+}
+
+// ---------------------------------------------------------------- sanity
+async function sanity () {
+  const { target, servername, host } = opts
+  return await new Promise((resolve) => {
+    const s = connect(target, servername)
+    let raw = ''
+    let headAt = 0
+    const timer = setTimeout(() => { s.destroy(); finish(false) }, 3000)
+    const finish = (serverClosed) => {
+      clearTimeout(timer)
+      const head = raw.split('\r\n\r\n')[0] ?? ''
+      const conn = /\r\nconnection:\s*([^\r\n]*)/i.exec(head)
+      resolve({ status: Number(head.slice(9, 12)), connection: conn ? conn[1] : null, serverClosed, closeAfterMs: headAt ? Date.now() - headAt : null, head })
+    }
+    s.on(target.tls ? 'secureConnect' : 'connect', () => s.write(requestBytes('/', host ?? servername, true)))
+    s.on('data', (d) => { raw += d.latin1Slice(); if (!headAt && raw.includes('\r\n\r\n')) headAt = Date.now() })
+    s.on('error', () => {})
+    s.on('end', () => finish(true))
+  })
+}
+
+const modes = { rate: keepAlive, closed: keepAlive, handshake: handshakes, idle: idleConnections, sanity }
+const fn = modes[opts.mode]
+if (!fn) {
+  process.stderr.write(`client.js: unknown mode '${opts.mode}'; use one of ${Object.keys(modes).join(', ')}\n`)
+  process.exit(2)
+}
+const out = await fn()
+process.stdout.write(`RESULT ${JSON.stringify(out)}\n`)
+process.exit(0)

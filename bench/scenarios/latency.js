@@ -1,0 +1,49 @@
+// latency: a fixed request rate — half of Gatehouse's (N workers) keep-alive
+// maximum measured earlier in the same run — over 50 keep-alive connections,
+// latency from each request's scheduled send time, µs resolution → p50, p99,
+// p99.9, and what each proxy adds over the upstream reached directly.
+import { builtin } from '../lib/load/generators.js'
+import { median } from '../lib/stats.js'
+import { HOST } from '../lib/measure.js'
+
+/** The rate used for every target: half the median keep-alive req/s of Gatehouse N workers (or of the best proxy measured). */
+export function latencyRate (ctx) {
+  const ka = ctx.records.keepalive ?? {}
+  // Without Gatehouse in the run, the slowest proxy sets the rate (the direct upstream never does).
+  const base = ka['gatehouse-n'] ?? ka['gatehouse-1']
+  const rps = base
+    ? median(base.map((r) => r.rps))
+    : Math.min(...Object.entries(ka).filter(([id]) => id !== 'direct').map(([, rs]) => median(rs.map((r) => r.rps))))
+  return Number.isFinite(rps) && rps > 0 ? Math.max(50, Math.round(rps / 2)) : 500
+}
+
+export default {
+  name: 'latency',
+  title: 'latency: fixed rate at half of Gatehouse\'s keep-alive maximum, 50 connections',
+  columns: [
+    { key: 'rate', label: 'rate req/s' },
+    { key: 'p50', label: 'p50 µs' },
+    { key: 'p99', label: 'p99 µs' },
+    { key: 'p999', label: 'p99.9 µs' },
+    { key: 'addedP99', label: 'added p99 µs' },
+    { key: 'dropped', label: 'late (not sent)' },
+    { key: 'failed', label: 'failed' }
+  ],
+  targets: (ctx) => ctx.targets,
+  async measure (ctx, target) {
+    const rate = latencyRate(ctx)
+    const r = await builtin({
+      mode: 'rate', target: target.endpoint, servername: HOST, host: HOST, conns: 50, rate, durationMs: ctx.opts.seconds * 1000
+    }, { cpu: ctx.plan.load, log: ctx.command })
+    return { rate, achieved: r.rps, p50: r.latency.p50, p99: r.latency.p99, p999: r.latency.p999, dropped: r.dropped, failed: r.errors + r.non2xx }
+  },
+  // Added latency is a difference of medians against the direct upstream, filled in after all rounds.
+  finish (ctx, records) {
+    const direct = records.direct
+    if (!direct) return
+    const d99 = median(direct.map((r) => r.p99))
+    for (const [id, rs] of Object.entries(records)) {
+      for (const r of rs) r.addedP99 = id === 'direct' ? 0 : r.p99 - d99
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// stream: 10 MiB downloads and 10 MiB uploads over 8 keep-alive connections →
+// MB/s each way, and the proxy's peak RSS (all its processes, sampled every
+// 100 ms) while streaming.
+import { closedLoop } from '../lib/load/generators.js'
+import { peakRssSampler } from '../lib/proc.js'
+import { withCpu, HOST, MiB } from '../lib/measure.js'
+import { BIG_BYTES } from '../lib/upstream.js'
+
+async function one (ctx, target, upload) {
+  const sampler = target.pid === null ? null : peakRssSampler(target.pid)
+  const { result: r, cpuS } = await withCpu(target, () => closedLoop({
+    target: { url: target.url, hostHeader: HOST },
+    path: upload ? '/upload' : '/10m',
+    conns: 8,
+    // A 10 MiB body needs more than a second on a slow proxy: never measure less than 2 s.
+    seconds: Math.max(2, ctx.opts.seconds),
+    upload: upload ? BIG_BYTES : 0,
+    cpu: ctx.plan.load,
+    tmpDir: ctx.dir,
+    log: ctx.command
+  }))
+  const peak = sampler ? sampler.stop() : NaN
+  const bytes = upload ? r.requests * BIG_BYTES : r.bytes
+  return { mbps: bytes / r.durationS / 1e6, peakRssMB: peak / 1e6, cpuMsPerMiB: (cpuS * 1000) / (bytes / MiB), failed: r.errors + r.non2xx }
+}
+
+export default {
+  name: 'stream',
+  title: 'stream: 10 MiB bodies, 8 connections (down = GET, up = POST)',
+  columns: [
+    { key: 'downMBps', label: 'down MB/s' },
+    { key: 'upMBps', label: 'up MB/s' },
+    { key: 'peakRssMB', label: 'peak RSS MB' },
+    { key: 'cpuMsPerMiB', label: 'CPU ms/MiB (down)' },
+    { key: 'failed', label: 'failed' }
+  ],
+  targets: (ctx) => ctx.targets,
+  async measure (ctx, target) {
+    const down = await one(ctx, target, false)
+    const up = await one(ctx, target, true)
+    return {
+      downMBps: down.mbps,
+      upMBps: up.mbps,
+      peakRssMB: Math.max(down.peakRssMB, up.peakRssMB),
+      cpuMsPerMiB: down.cpuMsPerMiB,
+      failed: down.failed + up.failed
+    }
+  }
+}
