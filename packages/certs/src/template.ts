@@ -4,7 +4,9 @@
 // little behind still accepts a certificate made a moment ago. `signTemplate`
 // is the low-level signer: it signs whatever it is given, with no policy check,
 // which is what the tests use to prove openssl rejects an out-of-bounds leaf.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509'
 import { x509 } from './x509.js'
 import { nameConstraintsExtension, type Constraints } from './constraints.js'
 import type { SigningKey } from './keys.js'
@@ -66,6 +68,25 @@ export function randomSerialHex (): string {
   return bytes.toString('hex')
 }
 
+/** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING, computed by node:crypto. */
+function keyIdentifier (spki: ArrayBuffer): string {
+  const info = AsnConvert.parse(spki, SubjectPublicKeyInfo)
+  return createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest('hex')
+}
+
+// An issuer signs many leaves: read its key identifier once.
+const issuerKeyIds = new WeakMap<x509.X509Certificate, string>()
+
+/** The issuer's SKI (so AKI matches it byte for byte), or one computed from its key. */
+function issuerKeyId (cert: x509.X509Certificate): string {
+  let id = issuerKeyIds.get(cert)
+  if (id === undefined) {
+    id = cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? keyIdentifier(cert.publicKey.rawData)
+    issuerKeyIds.set(cert, id)
+  }
+  return id
+}
+
 function asnName (san: San): x509.JsonGeneralName {
   return { type: san.type === 'uri' ? 'url' : san.type, value: san.value }
 }
@@ -78,7 +99,7 @@ export async function buildTemplate (spec: TemplateSpec): Promise<Template> {
   let notAfter = new Date(start + spec.days * DAY_MS)
   if (spec.notAfterLimit && notAfter > spec.notAfterLimit) notAfter = spec.notAfterLimit
   const extensions: x509.Extension[] = []
-  const ski = await x509.SubjectKeyIdentifierExtension.create(spec.spki)
+  const ski = new x509.SubjectKeyIdentifierExtension(keyIdentifier(spec.spki))
   if (spec.role === 'leaf') {
     extensions.push(new x509.BasicConstraintsExtension(false, undefined, true))
     // RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment; ECDSA keys only sign.
@@ -99,10 +120,7 @@ export async function buildTemplate (spec: TemplateSpec): Promise<Template> {
   }
   extensions.push(ski)
   if (spec.issuerCert) {
-    const issuerSki = spec.issuerCert.getExtension(x509.SubjectKeyIdentifierExtension)
-    extensions.push(issuerSki
-      ? new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)
-      : await x509.AuthorityKeyIdentifierExtension.create(spec.issuerCert.publicKey))
+    extensions.push(new x509.AuthorityKeyIdentifierExtension(issuerKeyId(spec.issuerCert)))
   } else if (spec.role !== 'root') {
     throw new Error('buildTemplate: an intermediate or a leaf needs an issuer certificate')
   }
