@@ -74,3 +74,33 @@ export function plainEnv (): NodeJS.ProcessEnv {
   }
   return env
 }
+
+/**
+ * Runs `certsCli` in this process with stdout/stderr captured and the given
+ * environment overrides (undefined = unset): the same code path as the bin
+ * without a process start, for the many error-path checks.
+ */
+export async function cliInProcess (args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const { certsCli } = await import('@gatehouse/certs')
+  let stdout = ''
+  let stderr = ''
+  const saved = { out: process.stdout.write, err: process.stderr.write }
+  const savedEnv = new Map(Object.keys(env).map((k) => [k, process.env[k]]))
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true }) as typeof process.stdout.write
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true }) as typeof process.stderr.write
+  try {
+    const code = await certsCli(args)
+    return { code, stdout, stderr }
+  } finally {
+    process.stdout.write = saved.out
+    process.stderr.write = saved.err
+    for (const [k, v] of savedEnv) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+}

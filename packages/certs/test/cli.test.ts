@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { certsCli } from '@gatehouse/certs'
-import { cli, openssl, put, tempDir } from './_helpers.js'
+import { cli, cliInProcess, openssl, put, tempDir } from './_helpers.js'
 
 const test = suite('cli')
 const tmp = tempDir('cli')
@@ -54,25 +54,25 @@ test('issue: missing --san is a usage error (exit 2)', () => {
   assert.match(r.stderr, /^error: `certs issue` needs at least one --san NAME/)
 })
 
-test('issue: bad CA directories and passphrases name the file', () => {
-  const missing = cli(['issue', '--ca', join(d, 'nope'), '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { env: env() })
+test('issue: bad CA directories and passphrases name the file', async () => {
+  const missing = await cliInProcess(['issue', '--ca', join(d, 'nope'), '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(missing.code, 1)
   assert.is(missing.stderr.split('\n')[0], `error: CA directory ${join(d, 'nope')} does not exist`)
   mkdirSync(join(d, 'half'))
   put(join(d, 'half'), 'ca.pem', readFileSync(join(caDir, 'ca.pem'), 'utf8'))
-  const half = cli(['issue', '--ca', join(d, 'half'), '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { env: env() })
+  const half = await cliInProcess(['issue', '--ca', join(d, 'half'), '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(half.code, 1)
   assert.is(half.stderr.split('\n')[0], `error: CA directory ${join(d, 'half')} has no ca-key.pem`)
-  const noPass = cli(['issue', '--ca', caDir, '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { env: env() })
+  const noPass = await cliInProcess(['issue', '--ca', caDir, '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(noPass.code, 1)
   assert.is(noPass.stderr.split('\n')[0], `error: ${join(caDir, 'ca-key.pem')} is encrypted and no passphrase was given`)
-  const wrong = cli(['issue', '--ca', caDir, '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { env: env({ GATEHOUSE_CA_PASSPHRASE: 'wrong' }) })
+  const wrong = await cliInProcess(['issue', '--ca', caDir, '--san', 'a.tyk.localhost', '--out', join(d, 'x')], { GATEHOUSE_CA_PASSPHRASE: 'wrong' })
   assert.is(wrong.code, 1)
   assert.is(wrong.stderr.split('\n')[0], `error: wrong passphrase for ${join(caDir, 'ca-key.pem')}`)
   assert.not.ok(existsSync(join(d, 'x.pem')))
 })
 
-test('issue: invalid SANs and SANs outside the name constraints are refused, and nothing is written', () => {
+test('issue: invalid SANs and SANs outside the name constraints are refused, and nothing is written', async () => {
   for (const [san, line] of [
     ['*.*.com', "error: invalid SAN '*.*.com': a wildcard must be the whole leftmost label, once (*.example.localhost)"],
     ['foo..bar', "error: invalid SAN 'foo..bar': empty label (two dots in a row, or a leading dot)"],
@@ -80,7 +80,7 @@ test('issue: invalid SANs and SANs outside the name constraints are refused, and
     ['999.1.1.1', "error: invalid SAN '999.1.1.1': not a valid IPv4 address (each part is 0-255)"],
     ['www.example.com', "error: SAN 'www.example.com' is outside the name constraints of CA 'CLI Test CA' (permitted DNS: tyk.localhost)"]
   ] as const) {
-    const r = cli(['issue', '--ca', caDir, '--san', 'ok.tyk.localhost', '--san', san, '--out', join(d, 'bad')], { env: env({ GATEHOUSE_CA_PASSPHRASE: 'open sesame' }) })
+    const r = await cliInProcess(['issue', '--ca', caDir, '--san', 'ok.tyk.localhost', '--san', san, '--out', join(d, 'bad')], { GATEHOUSE_CA_PASSPHRASE: 'open sesame' })
     assert.is(r.code, 1, san)
     assert.is(r.stderr.split('\n')[0], line)
   }
@@ -114,7 +114,7 @@ test('issue: an existing output file is refused before anything is written; --fo
   assert.is.not(readFileSync(`${prefix}.p12`, 'utf8'), 'keep me')
 })
 
-test('intermediate: issue from it; the fullchain carries the intermediate and verifies with openssl -untrusted', () => {
+test('intermediate: issue from it; the fullchain carries the intermediate and verifies with openssl -untrusted', async () => {
   const interDir = join(d, 'inter')
   const e = env({ GATEHOUSE_CA_PASSPHRASE: 'open sesame' })
   const r = cli(['intermediate', '--ca', caDir, '--out', interDir, '--cn', 'CLI Intermediate'], { env: e })
@@ -127,26 +127,26 @@ test('intermediate: issue from it; the fullchain carries the intermediate and ve
   const v = openssl('verify', '-CAfile', join(caDir, 'ca.pem'), '-untrusted', `${prefix}-fullchain.pem`, `${prefix}.pem`)
   assert.is(v.code, 0, v.stderr)
   // Name constraints of the root still apply below the intermediate.
-  const out = cli(['issue', '--ca', interDir, '--san', 'example.org', '--out', join(d, 'nope')], { env: e })
+  const out = await cliInProcess(['issue', '--ca', interDir, '--san', 'example.org', '--out', join(d, 'nope')], { GATEHOUSE_CA_PASSPHRASE: 'open sesame' })
   assert.is(out.code, 1)
   assert.match(out.stderr, /outside the name constraints of CA 'CLI Test CA'/)
 })
 
-test('usage errors: unknown command, unknown flag, flag without value (exit 2); bad --days and --key-type (exit 1)', () => {
-  assert.is(cli(['mint']).code, 2)
-  const flag = cli(['issue', '--ca', caDir, '--sans', 'x'])
+test('usage errors: unknown command, unknown flag, flag without value (exit 2); bad --days and --key-type (exit 1)', async () => {
+  assert.is((await cliInProcess(['mint'])).code, 2)
+  const flag = await cliInProcess(['issue', '--ca', caDir, '--sans', 'x'], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(flag.code, 2)
   assert.match(flag.stderr, /unknown flag --sans for `certs issue`/)
-  assert.is(cli(['issue', '--ca']).code, 2)
-  const days = cli(['ca', '--out', join(d, 'c2'), '--days', 'ten'])
+  assert.is((await cliInProcess(['issue', '--ca'])).code, 2)
+  const days = await cliInProcess(['ca', '--out', join(d, 'c2'), '--days', 'ten'], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(days.code, 1)
   assert.is(days.stderr.split('\n')[0], "error: invalid validity 'ten' days")
-  const kt = cli(['ca', '--out', join(d, 'c2'), '--key-type', 'dsa'])
+  const kt = await cliInProcess(['ca', '--out', join(d, 'c2'), '--key-type', 'dsa'], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(kt.code, 1)
   assert.is(kt.stderr.split('\n')[0], "error: unknown key type 'dsa'")
 })
 
-test('sign: an openssl CSR is signed; a garbage CSR is refused naming the file', () => {
+test('sign: an openssl CSR is signed; a garbage CSR is refused naming the file', async () => {
   const csr = join(d, 'req.csr')
   assert.is(openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(d, 'req-key.pem'), '-out', csr, '-subj', '/CN=csr.tyk.localhost').code, 0)
   const r = cli(['sign', '--ca', caDir, '--csr', csr, '--out', join(d, 'signed.pem')], { env: env({ GATEHOUSE_CA_PASSPHRASE: 'open sesame' }) })
@@ -154,14 +154,14 @@ test('sign: an openssl CSR is signed; a garbage CSR is refused naming the file',
   assert.is(openssl('verify', '-CAfile', join(caDir, 'ca.pem'), join(d, 'signed.pem')).code, 0)
   assert.ok(existsSync(join(d, 'signed-fullchain.pem')))
   const garbage = put(d, 'garbage.csr', 'not a csr')
-  const g = cli(['sign', '--ca', caDir, '--csr', garbage, '--out', join(d, 'g.pem')], { env: env({ GATEHOUSE_CA_PASSPHRASE: 'open sesame' }) })
+  const g = await cliInProcess(['sign', '--ca', caDir, '--csr', garbage, '--out', join(d, 'g.pem')], { GATEHOUSE_CA_PASSPHRASE: 'open sesame' })
   assert.is(g.code, 1)
   assert.is(g.stderr.split('\n')[0], `error: cannot read the certificate request in ${garbage}: no -----BEGIN CERTIFICATE REQUEST----- block`)
 })
 
-test('inspect --json: SANs, days left, key type, fingerprint as openssl computes it, chain verdict', () => {
+test('inspect --json: SANs, days left, key type, fingerprint as openssl computes it, chain verdict', async () => {
   const prefix = join(d, 'out', 'api')
-  const r = cli(['inspect', '--json', `${prefix}-fullchain.pem`, '--ca', join(caDir, 'ca.pem')])
+  const r = await cliInProcess(['inspect', '--json', `${prefix}-fullchain.pem`, '--ca', join(caDir, 'ca.pem')], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(r.code, 0, r.stderr)
   const [report] = JSON.parse(r.stdout) as Array<{ certificates: Array<Record<string, unknown>>, chain: { ok: boolean, anchor: string } }>
   const leaf = report?.certificates[0] ?? {}
@@ -172,28 +172,28 @@ test('inspect --json: SANs, days left, key type, fingerprint as openssl computes
   const fp = openssl('x509', '-in', `${prefix}.pem`, '-noout', '-fingerprint', '-sha256').stdout.trim().split('=')[1]
   assert.is(leaf.fingerprintSha256, fp)
   assert.equal(report?.chain, { ok: true, anchor: 'ca-file', problems: [] })
-  const text = cli(['inspect', `${prefix}.pem`])
+  const text = await cliInProcess(['inspect', `${prefix}.pem`], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(text.code, 1, 'the root is in neither the file nor the system store')
   assert.match(text.stdout, /chain: does NOT verify/)
   assert.match(text.stdout, /SANs: {8}DNS:api.tyk.localhost, IP Address:127.0.0.1/)
   assert.match(text.stdout, /\(39[67] days left\)/)
   // A bad file among good ones: the others are still reported, the run fails.
   const junk = put(d, 'junk.txt', 'hello')
-  const mixed = cli(['inspect', `${prefix}-key.pem`, junk])
+  const mixed = await cliInProcess(['inspect', `${prefix}-key.pem`, junk], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(mixed.code, 1)
   assert.match(mixed.stdout, /private key: ec256/)
   assert.is(mixed.stderr.split('\n')[0], `error: no readable certificate in ${junk}`)
 })
 
-test('trust --dry-run prints the exact commands and changes nothing', () => {
-  const r = cli(['trust', join(caDir, 'ca.pem'), '--dry-run'])
+test('trust --dry-run prints the exact commands and changes nothing', async () => {
+  const r = await cliInProcess(['trust', join(caDir, 'ca.pem'), '--dry-run'], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.is(r.code, 0, r.stderr)
   const lines = r.stdout.trim().split('\n').filter((l) => !l.startsWith('#'))
   assert.match(lines[0] ?? '', new RegExp(`^install -m 0644 ${join(caDir, 'ca.pem')} /usr/local/share/ca-certificates/gatehouse-cli-test-ca-[0-9a-f]{12}\\.crt$`))
   assert.is(lines[1], 'update-ca-certificates')
   const name = /(gatehouse-cli-test-ca-[0-9a-f]{12})/.exec(lines[0] ?? '')?.[1] ?? ''
   assert.not.ok(existsSync(`/usr/local/share/ca-certificates/${name}.crt`))
-  const u = cli(['untrust', caDir, '--dry-run'])
+  const u = await cliInProcess(['untrust', caDir, '--dry-run'], { GATEHOUSE_CA_PASSPHRASE: undefined })
   assert.match(u.stdout, new RegExp(`rm -f /usr/local/share/ca-certificates/${name}\\.crt\nupdate-ca-certificates --fresh`))
 })
 
