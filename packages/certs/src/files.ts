@@ -46,6 +46,8 @@ export function writeFilesAtomic (files: readonly FileSpec[], opts: { force?: bo
     for (const f of files) if (existsSync(f.path)) throw new GatehouseError('GH_CERTS_FILE_EXISTS', f.path)
   }
   const temps: string[] = []
+  const renamed: string[] = []
+  const existed = files.map((f) => existsSync(f.path))
   try {
     for (const f of files) {
       mkdirSync(dirname(f.path), { recursive: true })
@@ -61,10 +63,15 @@ export function writeFilesAtomic (files: readonly FileSpec[], opts: { force?: bo
       }
       chmodSync(tmp, f.mode)
     }
-    files.forEach((f, i) => renameSync(temps[i] ?? '', f.path))
+    files.forEach((f, i) => {
+      renameSync(temps[i] ?? '', f.path)
+      if (existed[i] !== true) renamed.push(f.path)
+    })
     return files.map((f) => f.path)
   } catch (err) {
+    // Leave no temporary behind, and take back the new files of a set that could not be completed.
     for (const t of temps) { try { unlinkSync(t) } catch {} }
+    for (const r of renamed) { try { unlinkSync(r) } catch {} }
     if (err instanceof GatehouseError) throw err
     const e = err as NodeJS.ErrnoException
     throw new GatehouseError('GH_CERTS_FILE_WRITE', e.path ?? files[0]?.path ?? '', e.message)
