@@ -145,7 +145,6 @@ class Mapper {
     if (/[{}]/.test(lp)) W('proxy.listen_path', `'${lp}' uses path variables; Gatehouse matches a literal prefix: fix it by hand`)
     out.listen_path = normaliseListenPath(lp) ?? lp
     out.strip_listen_path = proxy.strip_listen_path === true
-    if (proxy.disable_strip_slash === false && proxy.strip_listen_path === true) { /* Tyk's default; same as Gatehouse */ }
 
     // Version: the default one carries headers, size limit and per-path middleware.
     const vd = obj(d.version_data)
