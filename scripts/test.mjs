@@ -45,17 +45,21 @@ function runFile (file) {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a timeout also kills the gateways it spawned.
+      detached: true
     })
     let out = ''
     child.stdout.on('data', (b) => { out += b })
     child.stderr.on('data', (b) => { out += b })
     const timer = setTimeout(() => {
       out += `\n[test runner] ${file} timed out after ${timeoutMs / 1000}s; killed\n`
-      child.kill('SIGKILL')
+      try { process.kill(-child.pid, 'SIGKILL') } catch { child.kill('SIGKILL') }
     }, timeoutMs)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      // Whatever the file left running (a gateway whose test crashed) goes too.
+      try { process.kill(-child.pid, 'SIGKILL') } catch { /* group already empty */ }
       const text = out.replace(ANSI, '')
       const m = SUMMARY.exec(text)
       let passed = 0

@@ -29,13 +29,16 @@ export interface AccessLog {
 
 type Boom = ReturnType<typeof pino.destination>
 
+// Which worker served a request (several workers share one log stream).
+const PID = process.pid
+
 class SonicAccessLog implements AccessLog {
   #dest: Boom
   constructor (dest: Boom) { this.#dest = dest }
   write (r: AccessRecord): void {
     // Hand-built line: only the strings a client controls go through JSON.stringify.
     this.#dest.write(
-      `{"time":${Date.now()},"request_id":${JSON.stringify(r.requestId)},"api":${JSON.stringify(r.api)},` +
+      `{"time":${Date.now()},"pid":${PID},"request_id":${JSON.stringify(r.requestId)},"api":${JSON.stringify(r.api)},` +
       `"method":${JSON.stringify(r.method)},"path":${JSON.stringify(r.path)},"status":${r.status},` +
       `"bytes_in":${r.bytesIn},"bytes_out":${r.bytesOut},"duration_ms":${r.durationMs.toFixed(3)},` +
       `"upstream_ms":${r.upstreamMs.toFixed(3)},"client_ip":${JSON.stringify(r.clientIp)},` +

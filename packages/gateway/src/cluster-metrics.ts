@@ -82,8 +82,15 @@ export class ClusterMetrics {
     const all: MetricsSnapshot[] = [await this.#primary.getMetricsAsJSON() as MetricsSnapshot]
     if (this.#retired.size > 0) all.push([...this.#retired.values()])
     for (const snapshot of this.#latest.values()) all.push(snapshot)
-    return await AggregatorRegistry.aggregate(all).metrics()
+    return await AggregatorRegistry.aggregate(all.map(withoutMisnamed)).metrics()
   }
+}
+
+// prom-client's default metrics include gauges named `*_total`
+// (nodejs_active_handles_total, ...), which promtool rejects and which
+// duplicate `nodejs_active_handles` etc.: they are left out of the exposition.
+function withoutMisnamed (snapshot: MetricsSnapshot): MetricsSnapshot {
+  return snapshot.filter((m) => !(m.name.endsWith('_total') && (m.type as unknown as string) !== 'counter'))
 }
 
 function copyValue (v: Value): Value {

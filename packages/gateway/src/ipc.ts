@@ -17,6 +17,7 @@ export type ToWorker =
 
 /** Worker -> primary. */
 export type ToPrimary =
+  | { act: 'hello' }
   | { act: 'listening', https: number, http: number | null }
   | { act: 'swapped', version: string }
   | { act: 'metrics', id: number, snapshot: MetricsSnapshot }

@@ -1,0 +1,95 @@
+// Entry point of a cluster worker. It does nothing until the primary sends a
+// routing table: only then does it build its data plane and listen, so a
+// worker never serves without a validated config. Afterwards it swaps tables,
+// replaces ticket keys, answers metric requests and drains on command.
+import cluster from 'node:cluster'
+import type { RoutingTable } from '@gatehouse/config'
+import { createDataPlane, type DataPlane } from './dataplane.js'
+import { createWorkerMetrics } from './metrics.js'
+import { isGatehouseMessage, type ToPrimary, type ToWorker } from './ipc.js'
+import { createLogger } from './log.js'
+
+const slot = Number(process.env.GATEHOUSE_WORKER_SLOT ?? 0)
+const log = createLogger(`worker-${slot}`)
+const metrics = createWorkerMetrics(slot)
+let plane: DataPlane | null = null
+let draining = false
+
+function send (msg: ToPrimary): void {
+  if (process.send !== undefined && process.connected) process.send(msg)
+}
+
+async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void> {
+  if (plane !== null) {
+    plane.swap(msg.table)
+    if (msg.ticketKeys !== null) plane.setTicketKeys(msg.ticketKeys)
+    send({ act: 'swapped', version: msg.table.version })
+    return
+  }
+  const opts = {
+    metrics,
+    log: (entry: Record<string, unknown>) => { log('warn', String(entry.msg ?? 'data plane event'), entry) },
+    ...(msg.ticketKeys !== null ? { ticketKeys: msg.ticketKeys } : {})
+  }
+  plane = createDataPlane(msg.table as RoutingTable, opts)
+  const addr = await plane.listen()
+  send({ act: 'listening', https: addr.https.port, http: addr.http?.port ?? null })
+}
+
+function onKeys (msg: Extract<ToWorker, { act: 'keys' }>): void {
+  plane?.setTicketKeys(msg.ticketKeys)
+}
+
+async function onDrain (msg: Extract<ToWorker, { act: 'drain' }>): Promise<void> {
+  if (draining) return
+  draining = true
+  if (plane !== null) await plane.drain(msg.deadlineMs)
+  // Disconnecting lets the primary see a voluntary exit (exitedAfterDisconnect).
+  cluster.worker?.disconnect()
+  setTimeout(() => process.exit(0), 1000).unref()
+}
+
+async function onMetrics (msg: Extract<ToWorker, { act: 'metrics' }>): Promise<void> {
+  const snapshot = await metrics.registry.getMetricsAsJSON()
+  send({ act: 'metrics', id: msg.id, snapshot: snapshot as never })
+}
+
+const handlers: { [K in ToWorker['act']]: (msg: Extract<ToWorker, { act: K }>) => unknown } = {
+  table: onTable,
+  keys: onKeys,
+  drain: onDrain,
+  metrics: onMetrics
+}
+
+process.on('message', (msg: unknown) => {
+  if (!isGatehouseMessage(msg)) return
+  const handler = handlers[msg.act as ToWorker['act']] as ((m: ToWorker) => unknown) | undefined
+  if (handler === undefined) return
+  Promise.resolve(handler(msg as ToWorker)).catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err)
+    log('fatal', 'worker failed', { act: msg.act, error: message })
+    send({ act: 'fatal', message })
+    // A worker that cannot listen is useless; the primary respawns it with backoff.
+    setTimeout(() => process.exit(1), 100).unref()
+  })
+})
+
+// cluster's 'online' event fires before this ES module has finished loading,
+// so a table sent then would be lost: ask for it once the handlers exist.
+send({ act: 'hello' })
+
+// Pushed every few seconds as well as on request, so the primary's copy of a
+// worker's counters is recent when that worker dies (see cluster-metrics.ts).
+setInterval(() => { void onMetrics({ act: 'metrics', id: 0 }) }, 5000).unref()
+
+// The primary drains workers through IPC; a signal sent to the whole process
+// group (Ctrl-C in a terminal) must not kill a worker before its requests end.
+process.on('SIGINT', () => {})
+process.on('SIGTERM', () => {})
+process.on('SIGHUP', () => {})
+
+// Bad input must never kill a worker silently: log, and let the primary respawn.
+process.on('uncaughtException', (err) => {
+  log('fatal', 'uncaught exception', { error: err.message, stack: err.stack })
+  process.exit(1)
+})

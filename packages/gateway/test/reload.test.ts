@@ -1,0 +1,95 @@
+// SIGHUP reloads against the real CLI: a new API appears under load with no
+// failed request; a broken file keeps the old table, counts a failure and
+// logs file:line:col; replaced certificate files are served after a reload.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { connect } from 'node:tls'
+import { adminGet, configYaml, freePort, get, loadLoop, makeCerts, metricSum, runCli, startUpstream, tempDir, until, type GatewayConfig, type Running } from './helpers/cluster.js'
+
+const test = suite('reload')
+const ctx = {} as {
+  tmp: ReturnType<typeof tempDir>, one: Awaited<ReturnType<typeof startUpstream>>, two: Awaited<ReturnType<typeof startUpstream>>,
+  gw: Running, file: string, base: GatewayConfig, ca: string
+}
+
+async function servedSerial (port: number, servername: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
+      const serial = s.getPeerCertificate().serialNumber.toUpperCase()
+      s.destroy()
+      resolve(serial)
+    })
+    s.on('error', reject)
+  })
+}
+
+async function reloads (result: string): Promise<number> {
+  return metricSum((await adminGet(ctx.base.adminPort, '/metrics')).body, 'gatehouse_config_reloads_total', `result="${result}"`)
+}
+
+test.before(async () => {
+  ctx.tmp = tempDir()
+  const certs = makeCerts(ctx.tmp.dir, ['api.test.localhost', 'new.test.localhost'])
+  ctx.ca = readFileSync(certs.ca, 'utf8')
+  ctx.one = await startUpstream('one')
+  ctx.two = await startUpstream('two')
+  ctx.base = { httpsPort: await freePort(), adminPort: await freePort(), cert: certs.cert, key: certs.key, apis: [{ name: 'one', domain: 'api.test.localhost', target: ctx.one.url }] }
+  ctx.file = join(ctx.tmp.dir, 'gatehouse.yaml')
+  writeFileSync(ctx.file, configYaml(ctx.base))
+  ctx.gw = runCli(['start', '-c', ctx.file, '--workers', '2'])
+  await ctx.gw.waitFor((l) => l.includes('gatehouse ready'))
+})
+
+test.after(async () => {
+  await ctx.gw?.stop()
+  await ctx.one?.close()
+  await ctx.two?.close()
+  ctx.tmp?.cleanup()
+})
+
+test('a reload that adds an API under load fails no request, and the new API answers', async () => {
+  const load = loadLoop({ port: ctx.base.httpsPort, host: 'api.test.localhost', path: '/load', ca: ctx.ca, concurrency: 4, maxMs: 20_000 })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const before = await reloads('success')
+  writeFileSync(ctx.file, configYaml({ ...ctx.base, apis: [...ctx.base.apis, { name: 'two', domain: 'new.test.localhost', target: ctx.two.url }] }))
+  ctx.gw.proc.kill('SIGHUP')
+  await until(async () => await reloads('success') === before + 1)
+  await until(async () => (await get(ctx.base.httpsPort, 'new.test.localhost', '/x', { ca: ctx.ca })).status === 200)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const result = await load.stop()
+  assert.ok(result.ok > 20, `only ${result.ok} requests went through`)
+  assert.is(result.failed, 0, result.errors.join('\n'))
+  const r = await get(ctx.base.httpsPort, 'new.test.localhost', '/x', { ca: ctx.ca })
+  assert.is(JSON.parse(r.body).upstream, 'two')
+})
+
+test('a broken config on SIGHUP keeps the old one, counts a failure and logs file:line:col', async () => {
+  const failuresBefore = await reloads('failure')
+  const good = readFileSync(ctx.file, 'utf8')
+  writeFileSync(ctx.file, good.replace('    listen_path: /\n', '    listen_pth: /\n'))
+  ctx.gw.proc.kill('SIGHUP')
+  await until(async () => await reloads('failure') === failuresBefore + 1)
+  const line = await ctx.gw.waitFor((l) => l.includes('listen_pth'))
+  assert.match(line, new RegExp(`${ctx.file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+`))
+  const r = await get(ctx.base.httpsPort, 'api.test.localhost', '/still', { ca: ctx.ca })
+  assert.is(r.status, 200)
+  assert.is(JSON.parse(r.body).upstream, 'one')
+  writeFileSync(ctx.file, good)
+})
+
+test('replaced certificate files are served after SIGHUP', async () => {
+  const before = await servedSerial(ctx.base.httpsPort, 'api.test.localhost')
+  const fresh = makeCerts(ctx.tmp.dir, ['api.test.localhost', 'new.test.localhost'], 'rotated')
+  assert.is.not(fresh.serial, before)
+  writeFileSync(ctx.base.cert, readFileSync(fresh.cert))
+  writeFileSync(ctx.base.key, readFileSync(fresh.key))
+  const ok = await reloads('success')
+  ctx.gw.proc.kill('SIGHUP')
+  await until(async () => await reloads('success') === ok + 1)
+  // Both workers must serve the new certificate: try several new connections.
+  for (let i = 0; i < 6; i++) assert.is(await servedSerial(ctx.base.httpsPort, 'api.test.localhost'), fresh.serial)
+})
+
+test.run()
