@@ -7,7 +7,7 @@
 // started with.
 import cluster, { type Worker } from 'node:cluster'
 import { fileURLToPath } from 'node:url'
-import { watch, type FSWatcher } from 'node:fs'
+import { readFileSync, watch, type FSWatcher } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Server } from 'node:http'
 import type { RoutingTable } from '@gatehouse/config'
@@ -42,6 +42,8 @@ export interface ReadyInfo {
   workers: number
   table: RoutingTable
 }
+
+const RELEASE = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 // Respawn backoff: 100 ms doubling to 30 s; more than CRASH_LOOP exits within
 // CRASH_WINDOW_MS is a crash loop and is logged at error level every time.
@@ -140,6 +142,8 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
   function announceReady (): void {
     readyAnnounced = true
     log('info', 'gatehouse ready', {
+      release: RELEASE,
+      node: process.version,
       workers: workerCount,
       scheduling,
       https: `${table.listen.https.host}:${ports.https}`,
