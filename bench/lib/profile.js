@@ -19,18 +19,32 @@ function shortUrl (url) {
   return nm >= 0 ? rel.slice(nm + 'node_modules/'.length).replace(/^\.pnpm\/[^/]+\/node_modules\//, '') : rel
 }
 
-/** Folds .cpuprofile files into { totalMs, functions: [{ name, ms, pct }], modules: [...] } (idle excluded). */
-export function summarizeProfiles (files, top = 15) {
+/**
+ * Folds .cpuprofile files into { totalMs, functions: [{ name, ms, pct }], modules: [...] } (idle excluded).
+ * `window` = [fromUs, toUs] on the monotonic clock (process.hrtime, which V8's profile
+ * timestamps share on Linux) keeps only the samples taken under load, not start-up.
+ */
+export function summarizeProfiles (files, top = 15, window = null) {
   const byFn = new Map()
   const byModule = new Map()
   let total = 0
   for (const file of files) {
     const prof = JSON.parse(readFileSync(file, 'utf8'))
-    const interval = prof.samples.length > 0 ? (prof.endTime - prof.startTime) / prof.samples.length / 1000 : 0
+    // Self time per node: each sample is charged the time until the next one.
+    const selfUs = new Map()
+    let t = prof.startTime
+    for (let i = 0; i < prof.samples.length; i++) {
+      t += prof.timeDeltas[i] ?? 0
+      if (window !== null && (t < window[0] || t > window[1])) continue
+      const dt = prof.timeDeltas[i + 1] ?? 0
+      selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + dt)
+    }
     for (const node of prof.nodes) {
       const { functionName, url, lineNumber } = node.callFrame
-      if (!node.hitCount || functionName === '(idle)') continue
-      const ms = node.hitCount * interval
+      // Idle is not cost: the event loop's own idle, and piscina's pool threads parked in Atomics.wait.
+      if (functionName === '(idle)' || functionName === 'atomicsWaitLoop') continue
+      const ms = (selfUs.get(node.id) ?? 0) / 1000
+      if (ms === 0) continue
       total += ms
       const where = shortUrl(url)
       const fn = `${functionName || '(anonymous)'}${where ? ` ${where}:${lineNumber + 1}` : ''}`
@@ -50,12 +64,15 @@ export async function profileGatehouse (ctx, name, load) {
   const inst = await startGatehouse({
     dir: ctx.dir, name: `gatehouse-prof-${name}`, workers: ctx.opts.workers, cpu: ctx.plan.proxy, material: ctx.material, upstreamPort: ctx.upstream.port, profileDir
   })
+  let window = null
+  const from = Number(process.hrtime.bigint() / 1000n)
   try {
     await load({ id: 'gatehouse-prof', pid: inst.pid, instance: inst, tls: true, url: `https://127.0.0.1:${inst.port}`, endpoint: { host: '127.0.0.1', port: inst.port, tls: true } })
   } finally {
+    window = [from, Number(process.hrtime.bigint() / 1000n)]
     await inst.stop()
   }
   await new Promise((resolve) => setTimeout(resolve, 500))
   const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f))
-  return { name, command: inst.command, ...summarizeProfiles(files) }
+  return { name, command: inst.command, ...summarizeProfiles(files, 15, window) }
 }
