@@ -90,8 +90,10 @@ function toNode (value: Plain, pos: Pos): SNode {
 /** Add the keys of `defaults` that `node` lacks; recurse where both hold a mapping. */
 function fill (node: SNode | undefined, defaults: { readonly [k: string]: Plain }): void {
   if (node === undefined || node.kind !== 'map') return
-  for (const [key, dv] of Object.entries(defaults)) {
-    const have = node.entries.find((e) => e.key === key)
+  for (const key in defaults) {
+    const dv = defaults[key] as Plain
+    let have: SEntry | undefined
+    for (const e of node.entries) if (e.key === key) { have = e; break }
     if (have === undefined) {
       node.entries.push({ key, keyPos: node.pos, value: toNode(dv, node.pos) })
     } else if (dv !== null && typeof dv === 'object' && !Array.isArray(dv) && have.value.kind === 'map' && Object.keys(dv).length > 0) {

@@ -50,7 +50,7 @@ export function parseSource (text: string, file: string, env: Record<string, str
   }
   if (diagnostics.length > 0) return { root: null, diagnostics }
   const conv = new Converter(doc, lc, file, env, diagnostics)
-  const root = doc.contents === null ? null : conv.node(doc.contents as YamlNode, '', 0)
+  const root = doc.contents === null ? null : conv.node(doc.contents as YamlNode, 0)
   return { root, diagnostics }
 }
 
@@ -60,6 +60,8 @@ class Converter {
   readonly #file: string
   readonly #env: Record<string, string | undefined>
   readonly #out: Diagnostic[]
+  /** Key path of the node being converted, built into a string only when something is reported. */
+  readonly #path: Array<string | number> = []
 
   constructor (doc: Document, lc: LineCounter, file: string, env: Record<string, string | undefined>, out: Diagnostic[]) {
     this.#doc = doc
@@ -75,12 +77,12 @@ class Converter {
     return this.#lc.linePos(offset)
   }
 
-  node (n: YamlNode, path: string, depth: number, fallback: Pos = { line: 1, col: 1 }): SNode {
+  node (n: YamlNode, depth: number, fallback: Pos = { line: 1, col: 1 }): SNode {
     const pos = this.pos(n, fallback)
     if (isAlias(n)) {
       const target = n.resolve(this.#doc)
       if (target === undefined || depth > MAX_ALIAS_DEPTH) return { kind: 'scalar', pos, value: null, synthetic: false }
-      const resolved = this.node(target as YamlNode, path, depth + 1, pos)
+      const resolved = this.node(target as YamlNode, depth + 1, pos)
       return { ...resolved, pos }
     }
     if (isMap(n)) {
@@ -89,25 +91,36 @@ class Converter {
         const keyNode = pair.key as YamlNode | null
         const keyPos = this.pos(keyNode, pos)
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode)
-        const child = path === '' ? key : `${path}.${key}`
+        this.#path.push(key)
         const value = pair.value === null
           ? { kind: 'scalar' as const, pos: keyPos, value: null, synthetic: false }
-          : this.node(pair.value as YamlNode, child, depth, keyPos)
+          : this.node(pair.value as YamlNode, depth, keyPos)
+        this.#path.pop()
         entries.push({ key, keyPos, value })
       }
       return { kind: 'map', pos, entries, synthetic: false }
     }
     if (isSeq(n)) {
-      const items = n.items.map((item, i) => item === null
-        ? { kind: 'scalar' as const, pos, value: null, synthetic: false }
-        : this.node(item as YamlNode, `${path}[${i}]`, depth, pos))
+      const items: SNode[] = []
+      n.items.forEach((item, i) => {
+        this.#path.push(i)
+        items.push(item === null ? { kind: 'scalar', pos, value: null, synthetic: false } : this.node(item as YamlNode, depth, pos))
+        this.#path.pop()
+      })
       return { kind: 'seq', pos, items, synthetic: false }
     }
-    if (isScalar(n)) return this.scalar(n, pos, path)
+    if (isScalar(n)) return this.scalar(n, pos)
     return { kind: 'scalar', pos, value: null, synthetic: false }
   }
 
-  scalar (n: Scalar, pos: Pos, path: string): SNode {
+  /** `apis[2].upstream.targets[0]` for the current position in the tree. */
+  get path (): string {
+    let out = ''
+    for (const s of this.#path) out += typeof s === 'number' ? `[${s}]` : out === '' ? s : `.${s}`
+    return out
+  }
+
+  scalar (n: Scalar, pos: Pos): SNode {
     const v = n.value
     if (typeof v !== 'string') {
       const value = typeof v === 'number' || typeof v === 'boolean' || v === null ? v : typeof v === 'bigint' ? Number(v) : String(v)
@@ -117,6 +130,7 @@ class Converter {
     // Column of character i of the value: exact for plain and quoted one-line scalars.
     const shift = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE ? 1 : 0
     const exact = n.type === Scalar.PLAIN || shift === 1
+    const path = this.path
     let ok = true
     const out = v.replace(VAR, (whole: string, inner: string | undefined, index: number) => {
       if (whole === '$${') return '${'
