@@ -45,7 +45,7 @@ test('one JSON line per request with every field; metrics by api/method/code', a
   const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
   assert.is(lines.length, 2)
   const first = lines[0]
-  assert.equal(Object.keys(first).sort(), ['api', 'bytes_in', 'bytes_out', 'client_ip', 'duration_ms', 'method', 'path', 'request_id', 'resumed', 'status', 'time', 'tls_version', 'upstream_ms'])
+  assert.equal(Object.keys(first).sort(), ['api', 'bytes_in', 'bytes_out', 'client_ip', 'duration_ms', 'method', 'path', 'pid', 'request_id', 'resumed', 'status', 'time', 'tls_version', 'upstream_ms'])
   assert.is(first.api, 'logged')
   assert.is(first.method, 'POST')
   assert.is(first.path, '/in/x', 'the query string is not logged')
