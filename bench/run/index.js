@@ -26,6 +26,7 @@ import { evaluateBars } from '../lib/bars.js'
 import { renderSection, spliceResults } from '../lib/report.js'
 import { profileGatehouse } from '../lib/profile.js'
 import { HOST } from '../lib/measure.js'
+import { gatehouseVersion } from '../lib/peers/gatehouse.js'
 import { fmt } from '../lib/stats.js'
 import { SCENARIOS } from '../scenarios/index.js'
 
@@ -204,6 +205,13 @@ try {
   const bars = evaluateBars(ctx.records, sanity)
   const finishedAt = new Date()
   const version = (id) => ctx.targets.find((t) => t.id === id)?.version || 'not run'
+  function gatehouseMeta () {
+    const t = ctx.targets.find((x) => x.id.startsWith('gatehouse'))
+    if (!t?.instance) return 'not run'
+    const commit = firstLine('git', ['-C', fileURLToPath(new URL('..', import.meta.url)), 'rev-parse', '--short', 'HEAD'])
+    const dirty = firstLine('git', ['-C', fileURLToPath(new URL('..', import.meta.url)), 'status', '--porcelain', '--', '../packages/gateway/src', '../packages/config/src', '../packages/certs/src']) !== 'unknown' ? ' + uncommitted changes' : ''
+    return `@gatehouse/gateway ${gatehouseVersion()} at ${commit}${dirty}, cluster scheduling ${t.instance.scheduling}`
+  }
   const wrk = closedLoopTool() === 'wrk' ? firstLine('wrk', ['-v']).replace(/ Copyright.*/, '') : 'autocannon (wrk not installed)'
   const meta = {
     startedAt: startedAt.toISOString(),
@@ -215,7 +223,7 @@ try {
     kernel: release(),
     ulimit: openFileLimit(),
     node: process.version,
-    gatehouse: version('gatehouse-n') !== 'not run' ? `${version('gatehouse-n')} (${firstLine('git', ['-C', fileURLToPath(new URL('..', import.meta.url)), 'rev-parse', '--short', 'HEAD'])})` : 'not run',
+    gatehouse: gatehouseMeta(),
     nginx: version('nginx'),
     haproxy: version('haproxy'),
     fastify: version('fastify'),

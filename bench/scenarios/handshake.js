@@ -7,20 +7,30 @@
 // gatehouse_tls_handshakes_total{resumed} must agree. One client core tops
 // out near 1,000 full handshakes/s: compare CPU per handshake, not the rate.
 import { builtin } from '../lib/load/generators.js'
-import { withCpu, usPer } from '../lib/measure.js'
+import { withCpu, withCpuPerProcess, usPer } from '../lib/measure.js'
 
 const SNI = { ec: 'ec.bench.localhost', rsa: 'rsa.bench.localhost' }
 
 /** One handshake run; `resume` offers each loop's previous session. */
 export async function handshakeRun (ctx, target, servername, resume) {
   const server0 = target.instance?.handshakes ? await target.instance.handshakes() : null
-  const { result: r, cpuS } = await withCpu(target, () => builtin({
-    mode: 'handshake', target: target.endpoint, servername, conc: 8, resume, durationMs: ctx.opts.seconds * 1000
-  }, { cpu: ctx.plan.load, log: ctx.command }))
+  let perProcess = new Map()
+  const { result: r, cpuS } = await withCpu(target, async () => {
+    const out = await withCpuPerProcess(target, () => builtin({
+      mode: 'handshake', target: target.endpoint, servername, conc: 8, resume, durationMs: ctx.opts.seconds * 1000
+    }, { cpu: ctx.plan.load, log: ctx.command }))
+    perProcess = out.perProcess
+    return out.result
+  })
+  // The root process's share: for Gatehouse (round-robin cluster) the primary accepts every
+  // connection and hands it to a worker over IPC; for nginx/HAProxy the master does nothing here.
+  const all = [...perProcess.values()].reduce((x, y) => x + y, 0)
+  const rootPct = all > 0 ? (100 * (perProcess.get(target.pid) ?? 0)) / all : NaN
   const server1 = server0 ? await target.instance.handshakes() : null
   return {
     cps: r.cps,
     cpuUs: usPer(cpuS, r.connections),
+    rootPct,
     connections: r.connections,
     clientFull: r.full,
     clientResumed: r.resumed,
@@ -38,6 +48,7 @@ export default {
     { key: 'ecCpuUs', label: 'ECDSA CPU µs/hs' },
     { key: 'rsaCps', label: 'RSA hs/s' },
     { key: 'rsaCpuUs', label: 'RSA CPU µs/hs' },
+    { key: 'rootPct', label: 'master/primary CPU % (ECDSA)' },
     { key: 'resumedSeen', label: 'resumed (client/server)', text: true },
     { key: 'failed', label: 'failed' }
   ],
@@ -52,6 +63,7 @@ export default {
       ecCpuUs: ec.cpuUs,
       rsaCps: rsa.cps,
       rsaCpuUs: rsa.cpuUs,
+      rootPct: ec.rootPct,
       clientResumed,
       serverResumed,
       serverFull: ec.serverFull + rsa.serverFull,

@@ -25,7 +25,9 @@ export default {
     { key: 'p50', label: 'p50 µs' },
     { key: 'p99', label: 'p99 µs' },
     { key: 'p999', label: 'p99.9 µs' },
+    { key: 'addedP50', label: 'added p50 µs' },
     { key: 'addedP99', label: 'added p99 µs' },
+    { key: 'addedP999', label: 'added p99.9 µs' },
     { key: 'dropped', label: 'late (not sent)' },
     { key: 'failed', label: 'failed' }
   ],
@@ -41,9 +43,16 @@ export default {
   finish (ctx, records) {
     const direct = records.direct
     if (!direct) return
-    const d99 = median(direct.map((r) => r.p99))
-    for (const [id, rs] of Object.entries(records)) {
-      for (const r of rs) r.addedP99 = id === 'direct' ? 0 : r.p99 - d99
+    const d = (k) => median(direct.map((r) => r[k]))
+    const d50 = d('p50')
+    const d99 = d('p99')
+    const d999 = d('p999')
+    for (const rs of Object.values(records)) {
+      for (const r of rs) {
+        r.addedP50 = r.p50 - d50
+        r.addedP99 = r.p99 - d99
+        r.addedP999 = r.p999 - d999
+      }
     }
   }
 }

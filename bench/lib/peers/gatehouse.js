@@ -69,7 +69,9 @@ export async function startGatehouse ({ dir, name, workers, cpu, material, upstr
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let tail = ''
   const keep = (d) => { tail = (tail + d).slice(-4000) }
-  await readyOrKill(child, waitForLine(child, 'gatehouse ready', readyTimeoutMs))
+  const startup = await readyOrKill(child, waitForLine(child, 'gatehouse ready', readyTimeoutMs))
+  let scheduling = process.env.GATEHOUSE_SCHEDULING ?? 'default'
+  try { scheduling = JSON.parse(startup.split('\n').find((l) => l.includes('gatehouse ready')) ?? '{}').scheduling ?? scheduling } catch {}
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   return {
@@ -78,6 +80,7 @@ export async function startGatehouse ({ dir, name, workers, cpu, material, upstr
     pid: child.pid,
     config,
     version: gatehouseVersion(),
+    scheduling,
     command: shellLine(cmd, args.map((a) => a.replace(dir, '$BENCH_TMP'))),
     reload: () => child.kill('SIGHUP'),
     stop: () => stopChild(child, 'SIGTERM', 15000),
