@@ -77,6 +77,8 @@ export interface ApiSpec {
   mtls?: boolean
   upstreamCaPem?: string | null
   insecure?: boolean
+  upstreamCertPem?: string | null
+  upstreamKeyPem?: string | null
 }
 
 export interface TableSpec {
@@ -125,7 +127,7 @@ export function makeTable (spec: TableSpec): RoutingTable {
       balance: 'round_robin',
       preserveHostHeader: a.preserveHost ?? false,
       timeoutMs: a.timeoutMs ?? 30_000,
-      tls: { caPem: a.upstreamCaPem ?? null, insecureSkipVerify: a.insecure ?? false, certPem: null, keyPem: null, minVersion: 'TLSv1.2' as const },
+      tls: { caPem: a.upstreamCaPem ?? null, insecureSkipVerify: a.insecure ?? false, certPem: a.upstreamCertPem ?? null, keyPem: a.upstreamKeyPem ?? null, minVersion: 'TLSv1.2' as const },
       healthCheck: null
     },
     auth: a.mtls === true ? { type: 'mtls' as const } : { type: 'keyless' as const },
@@ -236,7 +238,7 @@ export interface Echo {
   url: string
   port: number
   /** Requests seen, in order (method, url, raw headers). */
-  seen: Array<{ method: string, url: string, rawHeaders: string[] }>
+  seen: Array<{ method: string, url: string, rawHeaders: string[], remotePort: number }>
   close(): Promise<void>
 }
 
@@ -244,7 +246,7 @@ export interface Echo {
 export function startEcho (): Promise<Echo> {
   const seen: Echo['seen'] = []
   const server = http.createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders })
+    seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, remotePort: req.socket.remotePort ?? 0 })
     let bytes = 0
     req.on('data', (c: Buffer) => { bytes += c.length })
     req.on('end', () => {

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+// Data-path design benchmark (issue 4 part 3): one process per proxy, HTTPS to
+// the proxy, plain-HTTP keep-alive to a small upstream, measured with wrk
+// (keep-alive small GETs, 10 MiB downloads) and `openssl s_time -new` (full
+// handshakes). Compares the upstream client candidates (node:http Agent vs
+// undici Pool) and the real data plane against the upstream reached directly
+// over HTTPS. Prints a markdown section for bench/RESULTS.md.
+//
+//   pnpm build && node bench/dataplane/run.mjs [--runs N] [--seconds S] [--only name,name]
+//
+// Pinning (when `taskset` exists): the proxy under test on CPU 0, wrk and the
+// upstream on CPU 1. CPU time per request / handshake is read from
+// /proc/PID/stat of the proxy process: on a shared 2-core machine it is
+// steadier than requests/s.
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const args = process.argv.slice(2)
+const opt = (name, def) => { const i = args.indexOf(name); return i === -1 ? def : args[i + 1] }
+const RUNS = Number(opt('--runs', 3))
+const SECONDS = Number(opt('--seconds', 5))
+const ONLY = opt('--only', '')
+const hasTaskset = (() => { try { execFileSync('taskset', ['-c', '0', 'true']); return true } catch { return false } })()
+const ncpu = cpus().length
+const pin = (cpu, cmd, argv) => hasTaskset && ncpu > 1 ? ['taskset', ['-c', String(cpu), cmd, ...argv]] : [cmd, argv]
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+  '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=bench.test',
+  '-addext', 'subjectAltName=DNS:bench.test'], { stdio: 'ignore' })
+const cert = join(dir, 'cert.pem')
+const key = join(dir, 'key.pem')
+
+const children = []
+function start (cpu, script, argv) {
+  const [cmd, a] = pin(cpu, process.execPath, [join(here, script), ...argv])
+  const child = spawn(cmd, a, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  children.push(child)
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child))
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)))
+  })
+}
+function stop (child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) { resolve(); return }
+    child.once('exit', resolve)
+    child.kill('SIGKILL')
+  })
+}
+function cpuTicks (pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(f[11]) + Number(f[12]) // utime + stime (fields 14, 15)
+}
+function run (cmd, argv) {
+  const [c, a] = pin(1, cmd, argv)
+  return new Promise((resolve) => {
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (b) => { out += b })
+    child.stderr.on('data', (b) => { out += b })
+    child.on('close', () => resolve(out))
+  })
+}
+const unit = (v, u) => Number(v) * ({ us: 1e-3, ms: 1, s: 1000, B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 }[u] ?? 1)
+function parseWrk (out) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
+  const t = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(out)
+  const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(out)
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out)
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out)
+  return {
+    rps, requests,
+    mbps: t ? unit(t[1], t[2]) : 0,
+    p50: p50 ? unit(p50[1], p50[2]) : 0,
+    p99: p99 ? unit(p99[1], p99[2]) : 0,
+    errors: errors ? errors[0] : ''
+  }
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
+const spread = (xs) => xs.length > 1 ? `±${(((Math.max(...xs) - Math.min(...xs)) / 2 / median(xs)) * 100).toFixed(0)}%` : ''
+
+async function measure (pid, fn) {
+  const c0 = cpuTicks(pid)
+  const r = await fn()
+  r.cpuMs = ((cpuTicks(pid) - c0) / TICK) * 1000
+  return r
+}
+
+const UP = 19100
+const DIRECT = 19101
+const PROXY = 19102
+const upstream = await start(1, 'upstream.mjs', [String(UP)])
+const candidates = [
+  { name: 'direct', label: 'upstream reached directly (HTTPS)', script: 'upstream.mjs', argv: [String(DIRECT), '--https', cert, key], port: DIRECT },
+  { name: 'agent', label: 'node:http server + http.Agent keep-alive', script: 'proxy-agent.mjs', argv: [String(PROXY), String(UP), cert, key], port: PROXY },
+  { name: 'undici', label: 'node:http server + undici 7 Pool.stream', script: 'proxy-undici.mjs', argv: [String(PROXY), String(UP), cert, key], port: PROXY },
+  { name: 'gatehouse', label: 'Gatehouse data plane (agent design, full feature path)', script: 'proxy-gatehouse.mjs', argv: [String(PROXY), String(UP), cert, key], port: PROXY }
+].filter((c) => ONLY === '' || ONLY.split(',').includes(c.name))
+
+const results = {}
+for (const c of candidates) {
+  const child = await start(0, c.script, c.argv)
+  const url = `https://127.0.0.1:${c.port}`
+  await run('wrk', ['-t1', '-c10', '-d1s', `${url}/`]) // warm-up (JIT, pools)
+  const ka = []
+  const st = []
+  const hs = []
+  for (let i = 0; i < RUNS; i++) {
+    ka.push(await measure(child.pid, async () => parseWrk(await run('wrk', ['-t1', '-c50', `-d${SECONDS}s`, '--latency', `${url}/`]))))
+    st.push(await measure(child.pid, async () => parseWrk(await run('wrk', ['-t1', '-c8', `-d${SECONDS}s`, `${url}/10m`]))))
+    if (c.name !== 'undici') {
+      hs.push(await measure(child.pid, async () => {
+        const out = await run('openssl', ['s_time', '-connect', `127.0.0.1:${c.port}`, '-new', '-time', String(SECONDS)])
+        const m = /(\d+) connections in ([\d.]+)s/.exec(out) ?? /(\d+) connections in (\d+) real seconds/.exec(out)
+        const n = m ? Number(m[1]) : 0
+        return { n, hps: m ? n / Number(m[2]) : 0 }
+      }))
+    }
+  }
+  await stop(child)
+  results[c.name] = { c, ka, st, hs }
+  process.stderr.write(`${c.name}: ${median(ka.map((r) => r.rps)).toFixed(0)} req/s\n`)
+}
+await stop(upstream)
+rmSync(dir, { recursive: true, force: true })
+
+const direct = results.direct
+const lines = []
+lines.push('## dataplane', '')
+lines.push(`Generated by \`node bench/dataplane/run.mjs --runs ${RUNS} --seconds ${SECONDS}\` on ${new Date().toISOString().slice(0, 16)}Z; ` +
+  `\`nproc\` = ${ncpu}, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${hasTaskset ? 'proxy pinned to CPU 0, wrk + upstream to CPU 1' : 'no pinning'}. ` +
+  `One process per proxy; TLS 1.3, ECDSA P-256; upstream = plain-HTTP keep-alive Node server (40-byte JSON on \`/\`, 10 MiB on \`/10m\`). ` +
+  `Median of ${RUNS} runs of ${SECONDS} s (± = half the range over the median). The machine is shared with other work: compare ratios within this run only.`, '')
+lines.push('| design | keep-alive req/s (wrk -t1 -c50) | ratio to direct | p50 / p99 ms | CPU µs/request | 10 MiB stream MB/s (-c8) | ratio | full handshakes/s (s_time -new) | CPU µs/handshake |')
+lines.push('|---|---|---|---|---|---|---|---|---|')
+for (const name of Object.keys(results)) {
+  const { c, ka, st, hs } = results[name]
+  const rps = median(ka.map((r) => r.rps))
+  const cpuReq = median(ka.map((r) => r.requests > 0 ? (r.cpuMs * 1000) / r.requests : 0))
+  const mbps = median(st.map((r) => r.mbps))
+  const hps = hs.length ? median(hs.map((r) => r.hps)) : 0
+  const cpuHs = hs.length ? median(hs.map((r) => r.n > 0 ? (r.cpuMs * 1000) / r.n : 0)) : 0
+  const dr = direct ? median(direct.ka.map((r) => r.rps)) : 0
+  const ds = direct ? median(direct.st.map((r) => r.mbps)) : 0
+  lines.push(`| ${c.label} | ${rps.toFixed(0)} ${spread(ka.map((r) => r.rps))} | ${dr ? (rps / dr).toFixed(2) : '-'} | ` +
+    `${median(ka.map((r) => r.p50)).toFixed(2)} / ${median(ka.map((r) => r.p99)).toFixed(2)} | ${cpuReq.toFixed(0)} | ` +
+    `${mbps.toFixed(0)} ${spread(st.map((r) => r.mbps))} | ${ds ? (mbps / ds).toFixed(2) : '-'} | ` +
+    `${hs.length ? hps.toFixed(0) + ' ' + spread(hs.map((r) => r.hps)) : 'same server as agent'} | ${hs.length ? cpuHs.toFixed(0) : '-'} |`)
+  const errs = [...ka, ...st].map((r) => r.errors).filter(Boolean)
+  if (errs.length) lines.push(`|   ↳ ${name} errors: ${errs[0]} | | | | | | | | |`)
+}
+console.log(lines.join('\n'))
+for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
