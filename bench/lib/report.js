@@ -49,7 +49,8 @@ const HEADLINE = {
   reload: [['rps', 'req/s']]
 }
 
-function ratioLines (name, byTarget) {
+/** '- label: Gatehouse/nginx 0.52×, …' lines for a scenario's headline figures ('' when Gatehouse N did not run). */
+export function ratioLines (name, byTarget) {
   const gh = byTarget['gatehouse-n']
   if (!gh || !HEADLINE[name]) return ''
   const lines = []

@@ -23,7 +23,7 @@ import { defineTargets, Target, TARGET_IDS } from '../lib/targets.js'
 import { closedLoop, closedLoopTool, builtin } from '../lib/load/generators.js'
 import { corePlan, cpuModel, nproc, openFileLimit, firstLine, which } from '../lib/sys.js'
 import { evaluateBars } from '../lib/bars.js'
-import { renderSection, spliceResults } from '../lib/report.js'
+import { renderSection, spliceResults, ratioLines } from '../lib/report.js'
 import { profileGatehouse } from '../lib/profile.js'
 import { HOST } from '../lib/measure.js'
 import { gatehouseVersion } from '../lib/peers/gatehouse.js'
@@ -77,7 +77,7 @@ const opts = {
   seconds: Number(a.seconds ?? (smoke ? 1 : 5)),
   workers: Number(a.workers ?? Math.max(2, nproc())),
   idleCount: Number(a.idle ?? (smoke ? 200 : 10000)),
-  idleOpenTimeoutMs: smoke ? 15000 : 40000,
+  idleOpenTimeoutMs: smoke ? 15000 : 30000,
   manyApis,
   manyCerts,
   profile: !smoke && !a['no-profile']
@@ -238,6 +238,10 @@ try {
   if (a.json) writeFileSync(a.json, JSON.stringify({ meta, records: ctx.records, sanity, bars, profiles, notes: ctx.notes, commands, labels }, null, 2))
   spliceResults(resultsFile, renderSection(run))
   log(`wrote ${resultsFile}`)
+  for (const sc of ran) {
+    const lines = ratioLines(sc.name, ctx.records[sc.name] ?? {})
+    if (lines) log(`ratios ${sc.name}:\n${lines}`)
+  }
   for (const b of bars) log(`bar ${b.status.padEnd(4)} ${b.name}: ${b.text ?? (Number.isFinite(b.value) ? fmt(b.value, 2) + b.unit : 'n/a')}`)
 } catch (err) {
   log(`FAILED: ${err.stack ?? err}`)

@@ -4,7 +4,7 @@
 // would otherwise be reused and hide the cost) and warms it up first. The
 // client resumes TLS sessions to open connections faster; the memory a
 // connection holds does not depend on it. Opening is bounded in time; the
-// figure is per connection actually open.
+// figure is per connection actually open. The client is not pinned.
 import { closedLoop, holdIdle } from '../lib/load/generators.js'
 import { rssBytes } from '../lib/proc.js'
 import { sleep } from '../lib/sys.js'
@@ -21,13 +21,16 @@ export default {
     { key: 'closedEarly', label: 'closed by proxy' },
     { key: 'failed', label: 'failed' }
   ],
-  targets: (ctx) => ctx.targets.filter((t) => t.tls),
+  // Gatehouse with 1 worker is left out: the bar is about N workers, and 10,000 TLS
+  // connections per round are the slowest thing the runner does.
+  targets: (ctx) => ctx.targets.filter((t) => t.tls && t.id !== 'gatehouse-1'),
   async measure (ctx, target) {
     await target.start()
     await closedLoop({ target: { url: target.url, hostHeader: HOST }, conns: 50, seconds: 1, cpu: ctx.plan.load, tmpDir: ctx.dir })
     await sleep(500)
     const before = rssBytes(target.pid)
-    const hold = await holdIdle({ target: target.endpoint, servername: HOST, count: ctx.opts.idleCount, conc: 100, openTimeoutMs: ctx.opts.idleOpenTimeoutMs }, { cpu: ctx.plan.load })
+    // Not pinned: only memory is measured here, and the client may use both cores to open connections faster.
+    const hold = await holdIdle({ target: target.endpoint, servername: HOST, count: ctx.opts.idleCount, conc: 100, openTimeoutMs: ctx.opts.idleOpenTimeoutMs }, { cpu: null })
     await sleep(2000)
     const held = rssBytes(target.pid)
     const done = await hold.close()
