@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import { createDataPlane } from '../../packages/gateway/dist/index.js'
 
 const [port, upPort, certFile, keyFile] = process.argv.slice(2)
+// wrk sends the URL host as SNI; BENCH_SNI_DOMAIN=127.0.0.1 makes that an SNI context switch.
+const DOMAIN = process.env.BENCH_SNI_DOMAIN ?? 'sni.bench.test'
 const table = {
   version: 'bench', compiledAt: Date.now(), source: '<bench>', workers: 1, scheduling: 'round_robin', reloadWatch: false,
   shutdownTimeoutMs: 1000,
@@ -14,8 +16,9 @@ const table = {
   tls: {
     minVersion: 'TLSv1.2',
     ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',
-    certificates: [{ certFile, certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8'), domains: ['bench.test'], sans: ['bench.test'], notAfter: 0, serial: '1', fingerprint256: '' }],
-    exactCerts: { 'bench.test': 0 }, wildcardCerts: {}, defaultCertificate: 0, clientCaPem: null, sessionTickets: true
+    // Certificate 0 is the default; certificate 1 (same key pair) answers SNI = DOMAIN through an SNI context switch.
+    certificates: [0, 1].map((i) => ({ certFile, certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8'), domains: i === 0 ? ['bench.test'] : [DOMAIN], sans: [], notAfter: 0, serial: String(i), fingerprint256: '' })),
+    exactCerts: { 'bench.test': 0, [DOMAIN]: 1 }, wildcardCerts: {}, defaultCertificate: 0, clientCaPem: null, sessionTickets: true
   },
   redis: null,
   apis: [{

@@ -132,7 +132,10 @@ class Plane implements DataPlane, PlaneState {
   get table (): RoutingTable { return this.current.table }
 
   #sni = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    cb(null, selectContext(this.current.certs, servername))
+    const certs = this.current.certs
+    const ctx = selectContext(certs, servername)
+    // The server's own context already is the default one: keep it rather than switch SSL_CTX.
+    cb(null, ctx === certs.defaultContext ? undefined : ctx)
   }
 
   #onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { handleRequest(this, req, res) }
