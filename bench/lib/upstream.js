@@ -17,7 +17,8 @@ export const BIG_BYTES = 10 * 1024 * 1024
 /** Starts the upstream; returns { port, kind, version, pid, stop() }. */
 export async function startUpstream (dir, { preferNginx = true } = {}) {
   const port = await freePort()
-  if (preferNginx && which('nginx') !== null) return await startNginxUpstream(dir, port)
+  // BENCH_UPSTREAM=node forces the Node upstream (what a CI machine without nginx gets).
+  if (preferNginx && process.env.BENCH_UPSTREAM !== 'node' && which('nginx') !== null) return await startNginxUpstream(dir, port)
   return await startNodeUpstream(port)
 }
 

@@ -1,12 +1,12 @@
 // CI smoke of the bench runner (issue 7: "no benchmark is a test"): runs
 // `node bench/run --smoke` — Gatehouse alone, every scenario for a second or
-// two, the closed-loop load through autocannon as on a CI machine without wrk
-// — and checks that the runner produced sane output: a record per scenario
-// with finite, positive figures, full handshakes that really were full (the
-// server's counters agree), resumed ones that resumed, the idle connections
-// all opened, the Connection: close sanity check passed, and its RESULTS
-// section spliced in without touching the sections around it. No speed is
-// asserted.
+// two, with autocannon and the Node upstream as on a CI machine without wrk
+// or nginx — and checks that the runner produced sane output: a record per
+// scenario with finite, positive figures, full handshakes that really were
+// full (the server's counters agree), resumed ones that resumed, the idle
+// connections all opened, the Connection: close sanity check passed, and its
+// RESULTS section spliced in without touching the sections around it. No
+// speed is asserted.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'
@@ -38,7 +38,7 @@ test.before(async () => {
   await new Promise<void>((resolve) => {
     const child = spawn(process.execPath, ['bench/run', '--smoke', '--results', join(dir, 'RESULTS.md'), '--json', join(dir, 'out.json')], {
       cwd: root,
-      env: { ...process.env, BENCH_GENERATOR: 'autocannon' },
+      env: { ...process.env, BENCH_GENERATOR: 'autocannon', BENCH_UPSTREAM: 'node' },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     child.stdout.on('data', (d: Buffer) => { log += d.toString() })
