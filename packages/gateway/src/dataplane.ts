@@ -125,6 +125,7 @@ class Plane implements DataPlane, PlaneState {
     this.#https.on('secureConnection', this.#onSecureConnection)
     this.#https.on('tlsClientError', this.#onTlsClientError)
     this.#https.on('clientError', onClientError)
+    this.#https.on('error', this.#onServerError)
     this.#https.on('newSession', this.#onNewSession)
     this.#https.on('resumeSession', this.#onResumeSession)
   }
@@ -138,8 +139,29 @@ class Plane implements DataPlane, PlaneState {
     cb(null, ctx === certs.defaultContext ? undefined : ctx)
   }
 
-  #onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { handleRequest(this, req, res) }
-  #onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => { handleUpgrade(this, req, socket, head) }
+  // A bug in the request path must cost one request, never the worker.
+  #onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    try {
+      handleRequest(this, req, res)
+    } catch (err) {
+      this.log({ level: 'error', msg: 'request handler failed', err: (err as Error).stack ?? String(err) })
+      res.destroy()
+    }
+  }
+
+  #onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {
+    try {
+      handleUpgrade(this, req, socket, head)
+    } catch (err) {
+      this.log({ level: 'error', msg: 'upgrade handler failed', err: (err as Error).stack ?? String(err) })
+      socket.destroy()
+    }
+  }
+
+  // Accept errors (EMFILE and the like) must not become an unhandled 'error' event.
+  #onServerError = (err: Error): void => {
+    this.log({ level: 'error', msg: 'listener error', err: err.message })
+  }
 
   #onConnection = (socket: Socket): void => {
     ;(socket as unknown as Record<symbol, Plane>)[kPlane] = this
@@ -259,6 +281,7 @@ class Plane implements DataPlane, PlaneState {
       }
       server.on('connection', this.#onConnection)
       server.on('clientError', onClientError)
+      server.on('error', this.#onServerError)
       this.#http = server
       httpAddr = await listenOn(server, plain.host, plain.port)
     }

@@ -251,7 +251,15 @@ function sendUpstream (ex: Exchange): void {
   opts.port = pool.port
   ex.attempts++
   ex.upstreamStart = performance.now()
-  const up = pool.request(opts)
+  let up: ClientRequest
+  try {
+    up = pool.request(opts)
+  } catch (err) {
+    // Node's client refused the head (a character it will not send): nothing left the gateway.
+    ex.plane.log({ level: 'warn', msg: 'request head not forwardable', api: ex.stats.name, err: (err as Error).message, request_id: ex.requestId })
+    sendError(ex, 'GH_GATEWAY_BAD_REQUEST')
+    return
+  }
   ex.upstream = up
   ;(up as unknown as Record<symbol, Exchange>)[kExchange] = ex
   up.on('response', onUpstreamResponse)
@@ -288,7 +296,17 @@ function onUpstreamResponse (this: ClientRequest, up: IncomingMessage): void {
   up.on('error', onUpstreamBodyError)
   up.on('close', onUpstreamBodyClose)
   if (ex.plane.draining) res.shouldKeepAlive = false
-  res.writeHead(up.statusCode ?? 502, up.statusMessage, clientResponseHeaders(up.rawHeaders, up.headers.connection, ex.requestId, false))
+  try {
+    res.writeHead(up.statusCode ?? 502, up.statusMessage, clientResponseHeaders(up.rawHeaders, up.headers.connection, ex.requestId, false))
+  } catch (err) {
+    // A response head Node will not relay (e.g. a status outside 100..999): a broken upstream.
+    ex.plane.log({ level: 'warn', msg: 'upstream response head not relayable', api: ex.stats.name, err: (err as Error).message, request_id: ex.requestId })
+    up.removeListener('close', onUpstreamBodyClose)
+    up.removeListener('error', onUpstreamBodyError)
+    this.destroy()
+    sendError(ex, 'GH_GATEWAY_UPSTREAM_BROKE')
+    return
+  }
   up.pipe(res)
 }
 
@@ -495,7 +513,9 @@ export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: 
     framing,
     upgrade: typeof req.headers.upgrade === 'string' ? req.headers.upgrade : 'websocket'
   })
-  const up = pool.request({
+  let up: ClientRequest
+  try {
+    up = pool.request({
     agent: pool.agent,
     hostname: pool.hostname,
     port: pool.port,
@@ -503,7 +523,11 @@ export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: 
     path: pool.basePath + target,
     headers,
     setHost: false
-  })
+    })
+  } catch {
+    writeRawError(t, 'GH_GATEWAY_BAD_REQUEST')
+    return
+  }
   t.upstream = up
   ;(up as unknown as Record<symbol, Tunnel>)[kTunnel] = t
   up.on('upgrade', onTunnelUpgrade)

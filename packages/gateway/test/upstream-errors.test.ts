@@ -7,7 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
 import https from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import net, { type AddressInfo, type Socket } from 'node:net'
 import { createDataPlane, startHttpbin, type DataPlane, type Httpbin } from '@gatehouse/gateway'
 import { makePki, makeTable, request, startEcho, rawTls, deadPort, type Echo, type Pki } from './helpers.js'
 
@@ -19,6 +19,7 @@ let bin: Httpbin
 let crashy: http.Server
 let flaky: http.Server
 let flakySeen = 0
+let broken: net.Server
 let plane: DataPlane
 let port = 0
 
@@ -51,6 +52,16 @@ test.before(async () => {
     res.writeHead(200, { 'content-length': 2 })
     res.end('ok')
   })
+  // Answers with heads Node cannot relay: a status below 100, or no HTTP at all.
+  broken = net.createServer((socket) => {
+    socket.once('data', (b: Buffer) => {
+      const line = b.toString('latin1')
+      socket.end(line.includes('/garbage') ? 'SSH-2.0-nope\r\n\r\n' : 'HTTP/1.1 099 Odd\r\ncontent-length: 0\r\n\r\n')
+    })
+    socket.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => { broken.listen(0, '127.0.0.1', resolve) })
+  const brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`
   const crashyUrl = await listen(crashy)
   const flakyUrl = await listen(flaky)
   const dead = `http://127.0.0.1:${await deadPort()}`
@@ -64,6 +75,7 @@ test.before(async () => {
       { name: 'flaky', domain: 'e.test', listenPath: '/flaky', targets: [flakyUrl] },
       { name: 'rr', domain: 'e.test', listenPath: '/rr', targets: [echo.url, echo2.url] },
       { name: 'half-dead', domain: 'e.test', listenPath: '/half', targets: [dead, echo.url] },
+      { name: 'broken', domain: 'e.test', listenPath: '/broken', targets: [brokenUrl] },
       { name: 'echo', domain: 'e.test', listenPath: '/', targets: [echo.url] }
     ]
   }))
@@ -75,6 +87,7 @@ test.after(async () => {
   await echo.close()
   await echo2.close()
   await bin.close()
+  await new Promise<void>((resolve) => { broken.close(() => { resolve() }) })
   for (const s of [crashy, flaky]) {
     await new Promise<void>((resolve) => { s.close(() => { resolve() }); s.closeAllConnections() })
   }
@@ -177,6 +190,15 @@ test('a dropped pooled socket is retried once for GET, not for POST', async () =
   const post = await go('POST')
   assert.is(post, 502, 'a POST on a dropped pooled socket is not replayed')
   agent.destroy()
+})
+
+test('an upstream answering garbage or an unrelayable status: 502, and the worker keeps serving', async () => {
+  const odd = await request({ port, host: 'e.test', path: '/broken/odd', ca: pki.caPem })
+  assert.is(odd.status, 502)
+  const garbage = await request({ port, host: 'e.test', path: '/broken/garbage', ca: pki.caPem })
+  assert.is(garbage.status, 502)
+  assert.is(garbage.json().error, 'upstream connection broke')
+  assert.is((await request({ port, host: 'e.test', path: '/fine', ca: pki.caPem })).status, 200)
 })
 
 test.run()
