@@ -127,7 +127,7 @@ try {
     const section = [
       '## config',
       '',
-      `Command: \`pnpm build && node bench/config/run.mjs --runs ${RUNS} --apis ${APIS} --certs ${CERTS}\``,
+      `Command: \`pnpm build && node bench/config/run.mjs ${args.join(' ')}\` (\`--dir D\` only keeps the generated certificates for the next run)`,
       `Machine: nproc = ${nproc} (availableParallelism ${availableParallelism()}), ${model}, Node ${process.version}, one process (the work is single-threaded); load average during the run: ${loadavg}.`,
       '',
       `| estate | YAML | load + validate + compile, median (wall) | min / max | CPU time, median | load + validate | compile | yaml parse alone |`,
