@@ -57,7 +57,7 @@ export function ratioLines (name, byTarget) {
   for (const [key, label] of HEADLINE[name]) {
     const g = median(gh.map((r) => r[key]))
     const parts = []
-    for (const [peer, plabel] of [['nginx', 'nginx'], ['haproxy', 'HAProxy'], ['fastify', 'fastify'], ['direct', 'direct']]) {
+    for (const [peer, plabel] of [['nginx', 'nginx'], ['haproxy', 'HAProxy'], ['fastify', 'fastify'], ['node-pipe', 'node-pipe'], ['direct', 'direct']]) {
       const p = byTarget[peer]
       if (!p) continue
       const r = ratio(g, median(p.map((x) => x[key])))

@@ -6,11 +6,12 @@
 import { startNginx } from './peers/nginx.js'
 import { startHaproxy } from './peers/haproxy.js'
 import { startFastify } from './peers/fastify.js'
+import { startNodePipe } from './peers/node-pipe.js'
 import { startGatehouse, gatehouseBuilt } from './peers/gatehouse.js'
 import { which } from './sys.js'
 
 /** Every target id the runner knows, in report order. */
-export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'nginx', 'haproxy', 'fastify']
+export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'nginx', 'haproxy', 'fastify', 'node-pipe']
 
 /** Target definitions for this machine; ids whose tool is missing come back with `missing`. */
 export function defineTargets ({ workers }) {
@@ -21,7 +22,9 @@ export function defineTargets ({ workers }) {
     { id: 'gatehouse-n', label: `Gatehouse, ${workers} workers`, tls: true, missing: ghMissing, start: (c) => startGatehouse({ ...c, name: 'gatehouse-n', workers }) },
     { id: 'nginx', label: `nginx, ${workers} workers`, tls: true, missing: which('nginx') ? null : 'nginx not installed (apt-get install nginx)', start: (c) => startNginx({ ...c, workers }) },
     { id: 'haproxy', label: `HAProxy, ${workers} threads`, tls: true, missing: which('haproxy') ? null : 'haproxy not installed (apt-get install haproxy)', start: (c) => startHaproxy({ ...c, workers }) },
-    { id: 'fastify', label: `@fastify/http-proxy, ${workers} workers`, tls: true, missing: null, start: (c) => startFastify({ ...c, workers }) }
+    { id: 'fastify', label: `@fastify/http-proxy, ${workers} workers`, tls: true, missing: null, start: (c) => startFastify({ ...c, workers }) },
+    // The Node floor, measured only where the CPU bars are (the run is long enough already).
+    { id: 'node-pipe', label: `naive node:https pipe, ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'stream', 'handshake'], start: (c) => startNodePipe({ ...c, workers }) }
   ]
 }
 
@@ -35,6 +38,8 @@ export class Target {
     this.common = common
     this.instance = null
     this.port = def.id === 'direct' ? common.upstreamPort : 0
+    /** Scenario names this target takes part in; null = all. */
+    this.scenarios = def.scenarios ?? null
   }
 
   /** Starts (or restarts) the proxy; a no-op for the direct upstream. */

@@ -162,7 +162,7 @@ try {
   const ran = []
   for (const sc of SCENARIOS) {
     if (only && !only.has(sc.name)) continue
-    const targets = sc.targets(ctx)
+    const targets = sc.targets(ctx).filter((t) => t.scenarios === null || t.scenarios.includes(sc.name))
     if (targets.length === 0) continue
     ran.push(sc)
     log(`scenario ${sc.name}: ${targets.map((t) => t.id).join(', ')}`)
