@@ -192,10 +192,11 @@ try {
 
   const profiles = []
   if (opts.profile && ctx.targets.some((t) => t.id.startsWith('gatehouse'))) {
-    log('profiling Gatehouse (keepalive, then full handshakes)')
+    log('profiling Gatehouse (keepalive, full handshakes, stream)')
     try {
       profiles.push(await profileGatehouse(ctx, 'keepalive', (t) => closedLoop({ target: { url: t.url, hostHeader: HOST }, conns: 50, seconds: opts.seconds, cpu: plan.load, tmpDir: dir })))
       profiles.push(await profileGatehouse(ctx, 'full handshakes (ECDSA)', (t) => builtin({ mode: 'handshake', target: t.endpoint, servername: 'ec.bench.localhost', conc: 8, resume: false, durationMs: opts.seconds * 1000 }, { cpu: plan.load })))
+      profiles.push(await profileGatehouse(ctx, 'stream (10 MiB downloads)', (t) => closedLoop({ target: { url: t.url, hostHeader: HOST }, path: '/10m', conns: 8, seconds: opts.seconds, cpu: plan.load, tmpDir: dir })))
     } catch (err) {
       ctx.notes.push(`profile: ${String(err.message).split('\n')[0]}`)
     }
