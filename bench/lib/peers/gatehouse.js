@@ -57,7 +57,7 @@ export function gatehouseYaml ({ port, adminPort, workers, material, upstreamPor
  * Starts Gatehouse. `profileDir` adds --cpu-prof (inherited by the cluster
  * workers through execArgv); the profiles are written when the process exits.
  */
-export async function startGatehouse ({ dir, name, workers, cpu, material, upstreamPort, apis = null, certificates = null, profileDir = null, readyTimeoutMs = 60000 }) {
+export async function startGatehouse ({ dir, name, workers, cpu, material, upstreamPort, apis = null, certificates = null, profileDir = null, readyTimeoutMs = 60000, scheduling = null }) {
   const root = join(dir, name)
   mkdirSync(root, { recursive: true })
   const port = await freePort()
@@ -66,12 +66,13 @@ export async function startGatehouse ({ dir, name, workers, cpu, material, upstr
   writeFileSync(config, gatehouseYaml({ port, adminPort, workers, material, upstreamPort, apis, certificates }))
   const node = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`] : []
   const [cmd, args] = pinned(cpu, process.execPath, [...node, CLI, 'start', '-c', config, '--workers', String(workers)])
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = scheduling === null ? process.env : { ...process.env, GATEHOUSE_SCHEDULING: scheduling }
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
   let tail = ''
   const keep = (d) => { tail = (tail + d).slice(-4000) }
   const startup = await readyOrKill(child, waitForLine(child, 'gatehouse ready', readyTimeoutMs))
-  let scheduling = process.env.GATEHOUSE_SCHEDULING ?? 'default'
-  try { scheduling = JSON.parse(startup.split('\n').find((l) => l.includes('gatehouse ready')) ?? '{}').scheduling ?? scheduling } catch {}
+  let effective = scheduling ?? process.env.GATEHOUSE_SCHEDULING ?? 'default'
+  try { effective = JSON.parse(startup.split('\n').find((l) => l.includes('gatehouse ready')) ?? '{}').scheduling ?? effective } catch {}
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   return {
@@ -80,8 +81,8 @@ export async function startGatehouse ({ dir, name, workers, cpu, material, upstr
     pid: child.pid,
     config,
     version: gatehouseVersion(),
-    scheduling,
-    command: shellLine(cmd, args.map((a) => a.replace(dir, '$BENCH_TMP'))),
+    scheduling: effective,
+    command: (scheduling === null ? '' : `GATEHOUSE_SCHEDULING=${scheduling} `) + shellLine(cmd, args.map((a) => a.replace(dir, '$BENCH_TMP'))),
     reload: () => child.kill('SIGHUP'),
     stop: () => stopChild(child, 'SIGTERM', 15000),
     logTail: () => tail,
