@@ -95,6 +95,8 @@ export function renderSection (run) {
   out.push('')
   out.push('Figures are for Gatehouse with the same worker count as the peers unless the row says 1 worker. CPU time is user+sys of all the proxy\'s processes (from /proc/<pid>/stat) divided by the requests or handshakes served. On a small shared machine CPU per request is steadier than requests/s; only same-run ratios mean anything.')
   out.push('')
+  out.push('For orientation only (issue 7, another 2-core machine, `wrk -t1` pinned, nginx upstream, ECDSA P-256, 2 workers each): nginx 29,100 req/s, 30 µs CPU/request, 410 µs CPU per full handshake, 502 MB/s, 32 MB RSS; @fastify/http-proxy 10,850 req/s, 122 µs, 1,300 µs, 278 MB; a naive `node:https` pipe 9,450 req/s, 135 µs, 1,610 µs.')
+  out.push('')
   out.push('### The bar (Gatehouse, ' + (labels['gatehouse-n'] ?? 'N workers').replace('Gatehouse, ', '') + ')')
   out.push('')
   out.push(table(['bar', 'measured', 'needs', 'status'], bars.map((b) => [b.name, b.text ?? (Number.isFinite(b.value) ? `${fmt(b.value, b.unit === '×' ? 2 : undefined)}${b.unit}` : 'n/a'), b.limit, b.status])))
