@@ -253,6 +253,7 @@ class Plane implements DataPlane, PlaneState {
         timeoutMs: api.upstream.timeoutMs,
         pools,
         next: 0,
+        leastConn: api.upstream.balance === 'least_conn',
         stats
       }
     })

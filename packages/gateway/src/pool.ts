@@ -24,6 +24,8 @@ export interface UpstreamPool {
   request: typeof http.request
   /** Epoch ms of the last failed connect; 0 = healthy. Round-robin skips it for a while. */
   failedAt: number
+  /** Requests in flight through this pool (least_conn balancing). */
+  active: number
 }
 
 // Free sockets idle longer than this are closed by the gateway (ms).
@@ -71,7 +73,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     basePath,
     agent,
     request: isHttps ? https.request : http.request,
-    failedAt: 0
+    failedAt: 0,
+    active: 0
   }
 }
 

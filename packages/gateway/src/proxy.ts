@@ -32,8 +32,10 @@ export interface ApiRoute {
   preserveHost: boolean
   timeoutMs: number
   pools: UpstreamPool[]
-  /** Round-robin cursor. */
+  /** Round-robin cursor (also breaks least_conn ties). */
   next: number
+  /** `upstream.balance: least_conn`. */
+  leastConn: boolean
   stats: RouteStats
 }
 
@@ -137,6 +139,12 @@ class Exchange {
   // 0 waiting for the upstream head, 1 streaming the response, 2 answered with an error.
   phase = 0
   options: RequestOptions | null = null
+  /** Request target after stripping, before a target's base path. */
+  target = ''
+  /** Host header is the client's (preserve_host_header), not the target's. */
+  keepHost = false
+  /** The pool whose in-flight count this request holds. */
+  counted: UpstreamPool | null = null
   bytesIn0 = 0
   bytesOut0 = 0
   constructor (plane: PlaneState, req: IncomingMessage, res: ServerResponse, requestId: string) {
@@ -214,6 +222,8 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
   if (!ex.hasBody && framing.contentLength === null && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) {
     headers.push('content-length', '0')
   }
+  ex.target = target
+  ex.keepHost = r.preserveHost && hostHeader !== undefined
   ex.options = {
     agent: pool.agent,
     hostname: pool.hostname,
@@ -226,12 +236,23 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
   sendUpstream(ex)
 }
 
-/** Round-robin over the API's targets, skipping one that just refused a connection. */
+/** Round-robin (or least in-flight) over the API's targets, skipping one that just refused a connection. */
 function pickPool (r: ApiRoute): UpstreamPool {
   const pools = r.pools
   const n = pools.length
   if (n === 1) return pools[0] as UpstreamPool
   const now = Date.now()
+  if (r.leastConn) {
+    let best: UpstreamPool | null = null
+    const start = r.next
+    r.next = r.next + 1 === n ? 0 : r.next + 1
+    for (let i = 0; i < n; i++) {
+      const pool = pools[(start + i) % n] as UpstreamPool
+      if (pool.failedAt !== 0 && now - pool.failedAt <= FAILED_TARGET_SKIP_MS) continue
+      if (best === null || pool.active < best.active) best = pool
+    }
+    if (best !== null) return best
+  }
   for (let i = 0; i < n; i++) {
     const pool = pools[r.next] as UpstreamPool
     r.next = r.next + 1 === n ? 0 : r.next + 1
@@ -246,10 +267,18 @@ function pickPool (r: ApiRoute): UpstreamPool {
 function sendUpstream (ex: Exchange): void {
   const pool = ex.pool as UpstreamPool
   const opts = ex.options as RequestOptions
-  opts.agent = pool.agent
-  opts.hostname = pool.hostname
-  opts.port = pool.port
+  if (opts.agent !== pool.agent) {
+    // A retry on another target: its address, base path and (unless preserved) Host.
+    opts.agent = pool.agent
+    opts.hostname = pool.hostname
+    opts.port = pool.port
+    opts.path = pool.basePath + ex.target
+    if (!ex.keepHost) (opts.headers as string[])[1] = pool.hostHeader
+  }
   ex.attempts++
+  if (ex.counted !== null) ex.counted.active--
+  pool.active++
+  ex.counted = pool
   ex.upstreamStart = performance.now()
   let up: ClientRequest
   try {
@@ -389,6 +418,10 @@ function sendError (ex: Exchange, code: GatewayErrorCode): void {
 function onClientClose (this: ServerResponse): void {
   const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
   clearTimer(ex)
+  if (ex.counted !== null) {
+    ex.counted.active--
+    ex.counted = null
+  }
   const up = ex.upstream
   // The client left before the response ended: drop the upstream request (its socket is not reused).
   if (up !== null && !this.writableFinished) up.destroy()

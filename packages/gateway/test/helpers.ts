@@ -79,6 +79,7 @@ export interface ApiSpec {
   insecure?: boolean
   upstreamCertPem?: string | null
   upstreamKeyPem?: string | null
+  balance?: 'round_robin' | 'least_conn'
 }
 
 export interface TableSpec {
@@ -124,7 +125,7 @@ export function makeTable (spec: TableSpec): RoutingTable {
     stripListenPath: a.strip ?? false,
     upstream: {
       targets: a.targets,
-      balance: 'round_robin',
+      balance: a.balance ?? 'round_robin',
       preserveHostHeader: a.preserveHost ?? false,
       timeoutMs: a.timeoutMs ?? 30_000,
       tls: { caPem: a.upstreamCaPem ?? null, insecureSkipVerify: a.insecure ?? false, certPem: a.upstreamCertPem ?? null, keyPem: a.upstreamKeyPem ?? null, minVersion: 'TLSv1.2' as const },
@@ -242,7 +243,7 @@ export interface Echo {
   close(): Promise<void>
 }
 
-/** A plain-HTTP upstream that answers every request with JSON {method, url, headers, rawHeaders, body_bytes}. */
+/** A plain-HTTP upstream that answers every request with JSON {method, url, headers, rawHeaders, body_bytes}; `/slow` paths after 400 ms. */
 export function startEcho (): Promise<Echo> {
   const seen: Echo['seen'] = []
   const server = http.createServer((req, res) => {
@@ -251,8 +252,13 @@ export function startEcho (): Promise<Echo> {
     req.on('data', (c: Buffer) => { bytes += c.length })
     req.on('end', () => {
       const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body_bytes: bytes })
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-      res.end(body)
+      const answer = (): void => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+        res.end(body)
+      }
+      // Paths containing /slow answer after 400 ms.
+      if ((req.url ?? '').includes('/slow')) setTimeout(answer, 400)
+      else answer()
     })
   })
   return new Promise((resolve) => {

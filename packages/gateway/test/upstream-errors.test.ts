@@ -75,6 +75,7 @@ test.before(async () => {
       { name: 'flaky', domain: 'e.test', listenPath: '/flaky', targets: [flakyUrl] },
       { name: 'rr', domain: 'e.test', listenPath: '/rr', targets: [echo.url, echo2.url] },
       { name: 'half-dead', domain: 'e.test', listenPath: '/half', targets: [dead, echo.url] },
+      { name: 'least', domain: 'e.test', listenPath: '/least', targets: [`${echo.url}/A`, `${echo.url}/B`], balance: 'least_conn' },
       { name: 'broken', domain: 'e.test', listenPath: '/broken', targets: [brokenUrl] },
       { name: 'echo', domain: 'e.test', listenPath: '/', targets: [echo.url] }
     ]
@@ -169,7 +170,20 @@ test('round-robin over targets; a refusing target is skipped', async () => {
   for (let i = 0; i < 4; i++) {
     const r = await request({ port, host: 'e.test', path: '/half/x', ca: pki.caPem })
     assert.is(r.status, 200, 'a GET that met a refused target went to the live one')
+    const last = echo.seen[echo.seen.length - 1] as Echo['seen'][number]
+    const at = last.rawHeaders.findIndex((h) => h.toLowerCase() === 'host')
+    assert.is(last.rawHeaders[at + 1], `127.0.0.1:${echo.port}`, 'the retry carries the live target\'s Host')
   }
+})
+
+test('least_conn sends new requests to the target with fewer in flight', async () => {
+  const slow = request({ port, host: 'e.test', path: '/least/slow', ca: pki.caPem })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const served: string[] = []
+  for (let i = 0; i < 3; i++) served.push((await request({ port, host: 'e.test', path: '/least/x', ca: pki.caPem })).json().url)
+  const s = await slow
+  assert.is(s.json().url, '/A/least/slow')
+  assert.equal(served, ['/B/least/x', '/B/least/x', '/B/least/x'])
 })
 
 test('a dropped pooled socket is retried once for GET, not for POST', async () => {
