@@ -125,7 +125,7 @@ async function createCa (issuer: UnlockedCa | null, opts: RootCaOptions, role: '
   })
   const cert = await signTemplate(template, { cert: issuer?.cert ?? null, key: issuer?.key ?? key })
   return {
-    certPem: toPem([cert]),
+    certPem: cert.pem,
     keyPem: exportPrivateKeyPem(key.privateKey, opts.passphrase),
     chainPem: issuer ? toPem([issuer.cert, ...issuer.chain]) : '',
     keyType,

@@ -4,8 +4,8 @@
 // extension, reads it back from CA certificates, and checks SANs against it so
 // that an out-of-bounds leaf is refused before anything is signed.
 import { isIPv4, isIPv6 } from 'node:net'
-import { AsnConvert } from '@peculiar/asn1-schema'
-import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509'
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema'
+import { Extension, GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509'
 import { x509 } from './x509.js'
 import { GatehouseError } from './errors.js'
 import { ipBytes, parseSan, type San } from './san.js'
@@ -102,13 +102,13 @@ function subtrees (dns: readonly string[], ips: readonly IpRange[]): GeneralSubt
 }
 
 /** The nameConstraints extension, critical as RFC 5280 4.2.1.10 requires. */
-export function nameConstraintsExtension (c: Constraints): x509.Extension {
+export function nameConstraintsExtension (c: Constraints): Extension {
   const params: { permittedSubtrees?: GeneralSubtrees, excludedSubtrees?: GeneralSubtrees } = {}
   const permitted = subtrees(c.permittedDns, c.permittedIp)
   const excluded = subtrees(c.excludedDns, c.excludedIp)
   if (permitted) params.permittedSubtrees = permitted
   if (excluded) params.excludedSubtrees = excluded
-  return new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(new NameConstraints(params)))
+  return new Extension({ extnID: id_ce_nameConstraints, critical: true, extnValue: new OctetString(AsnConvert.serialize(new NameConstraints(params))) })
 }
 
 function readSubtrees (trees: GeneralSubtrees | undefined): { dns: string[], ip: IpRange[] } {

@@ -95,9 +95,9 @@ async function signLeaf (ca: UnlockedCa, spki: ArrayBuffer, keyAlgorithm: 'ec' |
   const cert = await signTemplate(template, { cert: ca.cert, key: ca.key })
   const chain = servedChain(ca)
   return {
-    certPem: toPem([cert]),
+    certPem: cert.pem,
     chainPem: toPem(chain),
-    fullchainPem: toPem([cert, ...chain]),
+    fullchainPem: cert.pem + toPem(chain),
     sans,
     serialNumber: cert.serialNumber,
     notAfter: cert.notAfter,

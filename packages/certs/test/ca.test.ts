@@ -12,6 +12,12 @@ const tmp = tempDir('ca')
 test.after(() => tmp.cleanup())
 
 const CURVES: Record<string, string> = { ec256: 'prime256v1', ec384: 'secp384r1' }
+const SIG_ALG: Record<string, RegExp> = {
+  ec256: /Signature Algorithm: ecdsa-with-SHA256/,
+  ec384: /Signature Algorithm: ecdsa-with-SHA384/,
+  rsa2048: /Signature Algorithm: sha256WithRSAEncryption/,
+  rsa3072: /Signature Algorithm: sha256WithRSAEncryption/
+}
 // rsa4096 is covered once below, outside this loop (slow to generate).
 const TYPES: KeyType[] = ['ec256', 'ec384', 'rsa2048', 'rsa3072']
 
@@ -26,9 +32,14 @@ for (const keyType of TYPES) {
     assert.match(text, /Subject: CN = Test Root /)
     if (keyType.startsWith('ec')) assert.match(text, new RegExp(`ASN1 OID: ${CURVES[keyType] ?? ''}`))
     else assert.match(text, new RegExp(`Public-Key: \\(${keyType.slice(3)} bit\\)`))
-    const v = openssl('verify', '-CAfile', file, file)
+    const v = openssl('verify', '-check_ss_sig', '-CAfile', file, file)
     assert.is(v.code, 0, v.stderr)
     assert.is(ca.keyType, keyType)
+    // A trust anchor's own signature is not checked by verify: prove the CA key signs, with a leaf.
+    const leaf = put(tmp.dir, `leaf-by-${keyType}.pem`, (await createLeaf(ca, ['signed.localhost'])).certPem)
+    const lv = openssl('verify', '-CAfile', file, leaf)
+    assert.is(lv.code, 0, lv.stdout + lv.stderr)
+    assert.match(openssl('x509', '-in', leaf, '-noout', '-text').stdout, SIG_ALG[keyType] ?? /never/)
   })
 }
 
@@ -37,6 +48,10 @@ test('rsa4096 root (once)', async () => {
   const file = put(tmp.dir, 'root-rsa4096.pem', ca.certPem)
   assert.match(openssl('x509', '-in', file, '-noout', '-text').stdout, /Public-Key: \(4096 bit\)/)
   assert.match(openssl('x509', '-in', file, '-noout', '-text').stdout, /sha256WithRSAEncryption/)
+  const leaf = put(tmp.dir, 'leaf-by-rsa4096.pem', (await createLeaf(ca, ['signed.localhost'])).certPem)
+  assert.is(openssl('verify', '-CAfile', file, leaf).code, 0)
+  // -check_ss_sig makes openssl check the root's self-signature too.
+  assert.is(openssl('verify', '-check_ss_sig', '-CAfile', file, file).code, 0)
 })
 
 test('serials are random, positive and 128-bit; notBefore is on a whole second; 10 years by default', async () => {

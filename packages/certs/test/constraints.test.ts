@@ -71,9 +71,9 @@ test('a leaf forced outside the constraints with the low-level signer is rejecte
       role: 'leaf', subject: [{ CN: [sans[0]] }], spki, keyAlgorithm: 'ec', days: 30, issuerCert: issuer.cert, sans: parseSans(sans)
     })
     const forced = await signTemplate(template, issuer)
-    const file = put(tmp.dir, `forced-${name}.pem`, forced.toString('pem'))
+    const file = put(tmp.dir, `forced-${name}.pem`, forced.pem)
     // The signature itself is good: only the name constraint can fail.
-    assert.ok(new X509Certificate(forced.toString('pem')).verify(new X509Certificate(ca.certPem).publicKey))
+    assert.ok(new X509Certificate(forced.pem).verify(new X509Certificate(ca.certPem).publicKey))
     const v = openssl('verify', '-CAfile', caFile, file)
     assert.is.not(v.code, 0, `openssl accepted ${sans[0]}`)
     assert.match(v.stdout + v.stderr, reason)
