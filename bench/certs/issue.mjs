@@ -62,11 +62,12 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- |',
   ...results.map((r) => `| ${r.keyType} | ${r.runs} | ${fmt(r.median)} | ${fmt(r.p90)} | ${fmt(r.min)} | ${fmt(r.max)} | ${fmt(r.cpuMs)} |`),
   '',
-  'rsa2048 is dominated by RSA key generation (finding two 1024-bit primes), which is random in',
-  'length: hence its wide spread. ec256 key generation is one scalar multiplication; the rest of an',
-  'ec256 issue (~3-4 ms on an idle core: the min) is @peculiar/x509 building and re-parsing the',
-  'ASN.1 in JavaScript and a few WebCrypto thread-pool hops (generate, export SPKI, SKI digest, sign).',
-  'A median above that means the cores were busy: compare the load average.',
+  'Why these numbers: an ec256 issue is one P-256 key generation, one ECDSA signature (both in',
+  "Node's OpenSSL, well under 1 ms together) and ~2-3 ms of JavaScript that encodes the certificate",
+  '(asn1js, via @peculiar/asn1-x509), plus a few WebCrypto thread-pool hops; CPU per issue also counts',
+  'the GC and thread-pool threads. rsa2048 is dominated by RSA key generation (finding two 1024-bit',
+  'primes), whose length is random: hence its wide spread. Medians above the min mean the two cores',
+  'were shared with other work during the run: compare the load average.',
   ''
 ]
 const section = lines.join('\n')
