@@ -4,7 +4,7 @@ export { ERRORS as CERTS_ERRORS, GatehouseError as CertsError, type CertsErrorCo
 export { KEY_TYPES, parseKeyType, type KeyType } from './keys.js'
 export { parseSan, parseSans, formatSan, type San } from './san.js'
 export { parseNameConstraints, type Constraints } from './constraints.js'
-export { buildTemplate, signTemplate, randomSerialHex, DEFAULT_DAYS, MAX_PRIVATE_LEAF_DAYS, type Template, type TemplateSpec, type Issuer, type Role } from './template.js'
+export { buildTemplate, signTemplate, randomSerialHex, DEFAULT_DAYS, MAX_PRIVATE_LEAF_DAYS, type Template, type TemplateSpec, type Issuer, type Role, type SignedCertificate } from './template.js'
 export { createRootCa, createIntermediate, unlockCa, servedChain, type CaInput, type UnlockedCa, type CaResult, type RootCaOptions, type IntermediateOptions } from './ca.js'
 export { createLeaf, signCsr, checkSansAgainstCa, type LeafOptions, type SignCsrOptions, type SignedLeaf, type LeafResult } from './leaf.js'
 export { toPkcs12, DEFAULT_P12_PASSWORD } from './pkcs12.js'
