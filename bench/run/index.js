@@ -105,6 +105,14 @@ const command = (line) => {
   if (!seen.has(norm)) { seen.add(norm); commands.push(norm) }
 }
 
+// The idle client holds one descriptor per connection and every proxy one per client: stay under `ulimit -n`.
+const fdLimit = openFileLimit()
+if (Number.isFinite(fdLimit) && opts.idleCount > fdLimit - 1000) {
+  const was = opts.idleCount
+  opts.idleCount = Math.max(100, fdLimit - 1000)
+  process.stdout.write(`[bench] ulimit -n is ${fdLimit}: idle holds ${opts.idleCount} connections instead of ${was} (raise it with \`ulimit -n ${was + 2000}\`)\n`)
+}
+
 const startedAt = new Date()
 const plan = corePlan()
 dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
@@ -234,6 +242,7 @@ try {
     runs: opts.runs,
     seconds: opts.seconds
   }
+  if (Number.isFinite(fdLimit) && opts.idleCount < Number(a.idle ?? (smoke ? 200 : 10000))) ctx.notes.push(`idle: \`ulimit -n\` is ${fdLimit}, so ${opts.idleCount} connections were held instead of ${a.idle ?? 10000}.`)
   if (opts.workers > 1 && plan.pinned) ctx.notes.push(`Every proxy runs its ${opts.workers} workers on the one proxy core, as the bar compares same-worker-count setups on this ${meta.nproc}-CPU machine.`)
   const run = { meta, records: ctx.records, scenarios: ran, sanity, bars, profiles, notes: ctx.notes, commands, labels }
   if (a.json) writeFileSync(a.json, JSON.stringify({ meta, records: ctx.records, sanity, bars, profiles, notes: ctx.notes, commands, labels }, null, 2))
