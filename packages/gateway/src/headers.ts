@@ -108,8 +108,13 @@ export function upstreamRequestHeaders (raw: string[], connection: string | stri
   if (info.forwardedHost !== '') out.push('x-forwarded-host', info.forwardedHost)
   out.push('x-request-id', info.requestId)
   const framing = info.framing
-  if (framing.chunked) out.push('transfer-encoding', 'chunked')
-  else if (framing.contentLength !== null) out.push('content-length', framing.contentLength)
+  // A chunked body is re-chunked by the upstream client (undici refuses an explicit
+  // Transfer-Encoding header; node:http needs it): only the upgrade path adds it.
+  if (framing.chunked) {
+    if (info.upgrade !== null) out.push('transfer-encoding', 'chunked')
+  } else if (framing.contentLength !== null) {
+    out.push('content-length', framing.contentLength)
+  }
   if (info.upgrade !== null) out.push('connection', 'upgrade', 'upgrade', info.upgrade)
   return out
 }
@@ -128,6 +133,28 @@ export function clientResponseHeaders (raw: string[], connection: string | strin
     }
     if (isHopByHop(lower) || (listed !== null && listed.has(lower))) continue
     out.push(name, raw[i + 1] as string)
+  }
+  out.push('x-request-id', requestId)
+  return out
+}
+
+/** Like clientResponseHeaders, from undici's raw header Buffers (latin1, as on the wire). */
+export function clientResponseHeadersFromBuffers (raw: Buffer[], requestId: string): string[] {
+  let connection: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as Buffer
+    if (name.length === 10 && name.toString('latin1').toLowerCase() === 'connection') {
+      const v = (raw[i + 1] as Buffer).toString('latin1')
+      connection = connection === undefined ? v : `${connection}, ${v}`
+    }
+  }
+  const listed = connectionTokens(connection)
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1')
+    const lower = name.toLowerCase()
+    if (lower === 'x-request-id' || isHopByHop(lower) || (listed !== null && listed.has(lower))) continue
+    out.push(name, (raw[i + 1] as Buffer).toString('latin1'))
   }
   out.push('x-request-id', requestId)
   return out

@@ -1,13 +1,15 @@
-// Keep-alive connection pools towards upstream targets: one Agent per target
-// URL and TLS setting, shared by every API that uses the same pair and kept
+// Keep-alive connection pools towards upstream targets: one undici Pool (and a
+// node:http Agent for Upgrade requests) per target URL and TLS setting, shared by every API that uses the same pair and kept
 // across table swaps while a target stays configured. The pool's idle timeout
 // is shorter than common upstream keep-alive timeouts (nginx 75 s, Node 5 s),
 // so the gateway closes an idle socket before the upstream does and the
 // reuse race ("socket hang up" on a socket the upstream just closed) is rare;
-// the proxy retries the remaining cases once (ANCHORS "Keep-alive races").
+// the proxy retries the remaining cases once for idempotent, bodiless
+// requests (ANCHORS "Keep-alive races").
 import http from 'node:http'
 import https from 'node:https'
 import { createHash } from 'node:crypto'
+import { Pool } from 'undici'
 import type { UpstreamTls } from '@gatehouse/config'
 
 /** One upstream target with its connection pool. */
@@ -20,6 +22,9 @@ export interface UpstreamPool {
   hostHeader: string
   /** Path prefix of the target URL, '' when none. */
   basePath: string
+  /** undici pool: every ordinary request goes through it. */
+  dispatcher: Pool
+  /** node:http agent: only for Upgrade requests (undici cannot relay a refused upgrade). */
   agent: http.Agent
   request: typeof http.request
   /** Epoch ms of the last failed connect; 0 = healthy. Round-robin skips it for a while. */
@@ -61,6 +66,25 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
   } else {
     agent = new http.Agent(common)
   }
+  const connect: Record<string, unknown> = {}
+  if (isHttps) {
+    connect.rejectUnauthorized = !tls.insecureSkipVerify
+    if (tls.caPem !== null) connect.ca = tls.caPem
+    if (tls.certPem !== null) connect.cert = tls.certPem
+    if (tls.keyPem !== null) connect.key = tls.keyPem
+    const minVersion = (tls as Partial<UpstreamTls>).minVersion
+    if (minVersion !== undefined) connect.minVersion = minVersion
+  }
+  const dispatcher = new Pool(url.origin, {
+    pipelining: 1,
+    keepAliveTimeout: POOL_IDLE_MS,
+    keepAliveMaxTimeout: POOL_IDLE_MS,
+    // The proxy sets the response-head timeout per request (upstream.timeout); a
+    // streaming body may stall as long as the client reads slowly (backpressure).
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect
+  })
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '')
   // URL keeps IPv6 brackets in hostname; net.connect wants them off.
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
@@ -71,6 +95,7 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     port,
     hostHeader: url.host,
     basePath,
+    dispatcher,
     agent,
     request: isHttps ? https.request : http.request,
     failedAt: 0,
@@ -80,6 +105,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
 
 /** Closes the idle sockets of a pool that is no longer configured; busy ones finish and are closed when they go idle. */
 export function retirePool (pool: UpstreamPool): void {
+  // close() lets requests in flight finish, then closes the connections.
+  pool.dispatcher.close().catch(() => {})
   const free = pool.agent.freeSockets
   for (const name of Object.keys(free)) {
     for (const socket of free[name] ?? []) socket.destroy()
@@ -91,5 +118,6 @@ export function retirePool (pool: UpstreamPool): void {
 
 /** Destroys every socket of a pool (drain deadline). */
 export function destroyPool (pool: UpstreamPool): void {
+  pool.dispatcher.destroy().catch(() => {})
   pool.agent.destroy()
 }

@@ -1,11 +1,14 @@
 // The request path: route a client request, check the API's mTLS rule, pick
-// an upstream target round-robin, rewrite the head, stream the bodies both
-// ways with backpressure (stream.pipe), and turn upstream failures into the
-// JSON errors of DESIGN.md (502 unreachable/broken, 504 timeout). Each request
-// gets one Exchange object with every field declared up front; the upstream
-// ClientRequest points back at it through a symbol, so all event handlers are
-// module-level functions (STYLE #5) and no closure is created per request.
-import type { IncomingMessage, ServerResponse, ClientRequest, RequestOptions } from 'node:http'
+// an upstream target (round-robin or least in-flight), rewrite the head, and
+// stream the bodies both ways with backpressure: the request body is handed to
+// undici as a stream, the response body is written chunk by chunk and undici
+// stops reading the upstream whenever the client's socket is full. Upstream
+// failures become the JSON errors of DESIGN.md (502 unreachable/broken, 504
+// timeout). Each request gets one Exchange object with every field declared up
+// front; it is also the undici dispatch handler, so no closure is created per
+// request (STYLE #5). Upgrades take node:http (see the bottom of the file).
+import type { IncomingMessage, ServerResponse, ClientRequest } from 'node:http'
+import type { Dispatcher } from 'undici'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import { performance } from 'node:perf_hooks'
@@ -13,7 +16,7 @@ import hyperid from 'hyperid'
 import type { Counter, Histogram } from 'prom-client'
 import type { CompiledApi, RoutingTable } from '@gatehouse/config'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
-import { readFraming, upstreamRequestHeaders, clientResponseHeaders, type Framing, type ForwardInfo } from './headers.js'
+import { readFraming, upstreamRequestHeaders, clientResponseHeaders, clientResponseHeadersFromBuffers, type Framing, type ForwardInfo } from './headers.js'
 import { normalizeHost, route, type Router } from './router.js'
 import type { UpstreamPool } from './pool.js'
 import type { CertIndex } from './sni.js'
@@ -120,41 +123,115 @@ export function errorBody (code: GatewayErrorCode, requestId: string): string {
   return `{"error":${JSON.stringify(ERRORS[code].message)},"request_id":${JSON.stringify(requestId)}}`
 }
 
-/** One proxied request. Every field is initialised in the constructor (one hidden class). */
+/**
+ * One proxied request, and also the undici dispatch handler for it (undici
+ * calls onConnect/onHeaders/onData/onComplete/onError on this object), so no
+ * closure is created per request. Every field is initialised here (one hidden class).
+ */
 class Exchange {
   plane: PlaneState
   req: IncomingMessage
   res: ServerResponse
+  /** The client socket (req.socket is cleared once the response is done). */
+  socket: TLSSocket
   route: ApiRoute | null = null
   stats: RouteStats
   pool: UpstreamPool | null = null
-  upstream: ClientRequest | null = null
   requestId: string
   start: number
   upstreamStart = 0
   upstreamMs = 0
-  timer: NodeJS.Timeout | null = null
   attempts = 0
   hasBody = false
-  // 0 waiting for the upstream head, 1 streaming the response, 2 answered with an error.
+  // 0 waiting for the upstream head, 1 streaming the response, 2 answered with an error or done.
   phase = 0
-  options: RequestOptions | null = null
+  options: Dispatcher.DispatchOptions | null = null
   /** Request target after stripping, before a target's base path. */
   target = ''
   /** Host header is the client's (preserve_host_header), not the target's. */
   keepHost = false
   /** The pool whose in-flight count this request holds. */
   counted: UpstreamPool | null = null
+  /** undici's abort for the request in flight, and its resume after backpressure. */
+  abort: ((err?: Error) => void) | null = null
+  resume: (() => void) | null = null
+  drainHooked = false
   bytesIn0 = 0
   bytesOut0 = 0
   constructor (plane: PlaneState, req: IncomingMessage, res: ServerResponse, requestId: string) {
     this.plane = plane
     this.req = req
     this.res = res
+    this.socket = req.socket as TLSSocket
     this.stats = plane.unmatched
     this.requestId = requestId
     this.start = performance.now()
   }
+
+  onConnect (abort: (err?: Error) => void): void {
+    this.abort = abort
+    if (this.phase === 2 || this.res.destroyed) abort(CLIENT_GONE)
+  }
+
+  onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.phase !== 0) return false
+    // 1xx interim answers (other than 101) are not relayed: Node's server already
+    // answered Expect: 100-continue itself.
+    if (statusCode < 200) return true
+    this.upstreamMs = performance.now() - this.upstreamStart
+    this.stats.upstreamDuration.observe(this.upstreamMs / 1000)
+    const res = this.res
+    if (this.plane.draining) res.shouldKeepAlive = false
+    try {
+      res.writeHead(statusCode, statusText, clientResponseHeadersFromBuffers(rawHeaders, this.requestId))
+    } catch (err) {
+      // A head Node will not relay (e.g. a status outside 100..999): a broken upstream.
+      this.plane.log({ level: 'warn', msg: 'upstream response head not relayable', api: this.stats.name, err: (err as Error).message, request_id: this.requestId })
+      sendError(this, 'GH_GATEWAY_UPSTREAM_BROKE')
+      if (this.abort !== null) this.abort(CLIENT_GONE)
+      return false
+    }
+    this.phase = 1
+    this.resume = resume
+    return true
+  }
+
+  onData (chunk: Buffer): boolean {
+    if (this.phase !== 1) return false
+    if (this.res.write(chunk)) return true
+    // Backpressure: undici stops reading the upstream socket until resume().
+    if (!this.drainHooked) {
+      this.drainHooked = true
+      this.res.on('drain', onClientDrain)
+    }
+    return false
+  }
+
+  onComplete (): void {
+    if (this.phase !== 1) return
+    this.phase = 2
+    this.res.end()
+  }
+
+  onError (err: NodeJS.ErrnoException): void {
+    if (this.phase === 2) return
+    if (this.phase === 1) {
+      // The upstream died while the body was streaming: abort the client connection,
+      // so a truncated body is never presented as complete.
+      this.phase = 2
+      this.res.destroy()
+      return
+    }
+    onUpstreamFailure(this, err)
+  }
+}
+
+// The reason given to undici when the client went away.
+const CLIENT_GONE = new Error('client closed the connection')
+
+function onClientDrain (this: ServerResponse): void {
+  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+  if (ex.resume !== null) ex.resume()
 }
 
 const framingScratch: Framing = { contentLength: null, chunked: false, error: false }
@@ -225,13 +302,12 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
   ex.target = target
   ex.keepHost = r.preserveHost && hostHeader !== undefined
   ex.options = {
-    agent: pool.agent,
-    hostname: pool.hostname,
-    port: pool.port,
-    method: req.method ?? 'GET',
     path: pool.basePath + target,
+    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
     headers,
-    setHost: false
+    body: ex.hasBody ? req : null,
+    headersTimeout: r.timeoutMs,
+    bodyTimeout: 0
   }
   sendUpstream(ex)
 }
@@ -266,12 +342,9 @@ function pickPool (r: ApiRoute): UpstreamPool {
 
 function sendUpstream (ex: Exchange): void {
   const pool = ex.pool as UpstreamPool
-  const opts = ex.options as RequestOptions
-  if (opts.agent !== pool.agent) {
-    // A retry on another target: its address, base path and (unless preserved) Host.
-    opts.agent = pool.agent
-    opts.hostname = pool.hostname
-    opts.port = pool.port
+  const opts = ex.options as Dispatcher.DispatchOptions
+  if (ex.attempts > 0 && ex.counted !== pool) {
+    // A retry on another target: its base path and (unless preserved) Host.
     opts.path = pool.basePath + ex.target
     if (!ex.keepHost) (opts.headers as string[])[1] = pool.hostHeader
   }
@@ -279,97 +352,34 @@ function sendUpstream (ex: Exchange): void {
   if (ex.counted !== null) ex.counted.active--
   pool.active++
   ex.counted = pool
+  ex.abort = null
   ex.upstreamStart = performance.now()
-  let up: ClientRequest
   try {
-    up = pool.request(opts)
+    pool.dispatcher.dispatch(opts, ex)
   } catch (err) {
-    // Node's client refused the head (a character it will not send): nothing left the gateway.
+    // undici refused the head (a header it will not send): nothing left the gateway.
     ex.plane.log({ level: 'warn', msg: 'request head not forwardable', api: ex.stats.name, err: (err as Error).message, request_id: ex.requestId })
     sendError(ex, 'GH_GATEWAY_BAD_REQUEST')
-    return
-  }
-  ex.upstream = up
-  ;(up as unknown as Record<symbol, Exchange>)[kExchange] = ex
-  up.on('response', onUpstreamResponse)
-  up.on('error', onUpstreamError)
-  const timeoutMs = (ex.route as ApiRoute).timeoutMs
-  if (timeoutMs > 0) ex.timer = setTimeout(onUpstreamTimeout, timeoutMs, ex)
-  if (ex.hasBody) ex.req.pipe(up)
-  else up.end()
-}
-
-function clearTimer (ex: Exchange): void {
-  if (ex.timer !== null) {
-    clearTimeout(ex.timer)
-    ex.timer = null
   }
 }
 
-function onUpstreamResponse (this: ClientRequest, up: IncomingMessage): void {
-  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  if (ex.upstream !== this || ex.phase !== 0) {
-    up.resume()
-    return
-  }
-  clearTimer(ex)
-  ex.phase = 1
-  ex.upstreamMs = performance.now() - ex.upstreamStart
-  ex.stats.upstreamDuration.observe(ex.upstreamMs / 1000)
-  const res = ex.res
-  if (res.destroyed) {
-    this.destroy()
-    return
-  }
-  ;(up as unknown as Record<symbol, Exchange>)[kExchange] = ex
-  up.on('error', onUpstreamBodyError)
-  up.on('close', onUpstreamBodyClose)
-  if (ex.plane.draining) res.shouldKeepAlive = false
-  try {
-    res.writeHead(up.statusCode ?? 502, up.statusMessage, clientResponseHeaders(up.rawHeaders, up.headers.connection, ex.requestId, false))
-  } catch (err) {
-    // A response head Node will not relay (e.g. a status outside 100..999): a broken upstream.
-    ex.plane.log({ level: 'warn', msg: 'upstream response head not relayable', api: ex.stats.name, err: (err as Error).message, request_id: ex.requestId })
-    up.removeListener('close', onUpstreamBodyClose)
-    up.removeListener('error', onUpstreamBodyError)
-    this.destroy()
-    sendError(ex, 'GH_GATEWAY_UPSTREAM_BROKE')
-    return
-  }
-  up.pipe(res)
-}
+// Errors that mean the connection broke before an answer arrived.
+const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
-// The upstream died while the body was streaming: abort the client connection,
-// so a truncated body is never presented as complete.
-function onUpstreamBodyError (this: IncomingMessage): void {
-  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  ex.res.destroy()
-}
-
-function onUpstreamBodyClose (this: IncomingMessage): void {
-  if (!this.complete) {
-    const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-    ex.res.destroy()
-  }
-}
-
-function onUpstreamError (this: ClientRequest, err: NodeJS.ErrnoException): void {
-  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  if (ex.upstream !== this) return
-  if (ex.phase === 2) return
-  clearTimer(ex)
-  if (ex.phase === 1) {
-    ex.res.destroy()
-    return
-  }
+function onUpstreamFailure (ex: Exchange, err: NodeJS.ErrnoException): void {
   const code = err.code ?? ''
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    sendError(ex, 'GH_GATEWAY_UPSTREAM_TIMEOUT')
+    return
+  }
   const pool = ex.pool as UpstreamPool
-  const connectFailed = CONNECT_FAILED.has(code)
+  const connectFailed = CONNECT_FAILED.has(code) || code === 'UND_ERR_CONNECT_TIMEOUT'
   if (connectFailed) pool.failedAt = Date.now()
   const r = ex.route as ApiRoute
   if (!ex.hasBody && ex.attempts < 2 && !ex.res.destroyed) {
-    // A pooled socket the upstream closed while idle: replay once (ANCHORS "Keep-alive races").
-    if (this.reusedSocket && !connectFailed && IDEMPOTENT.has(ex.req.method ?? '')) {
+    // A pooled connection the upstream closed while idle: replay an idempotent
+    // request once (RFC 9110 §9.2.2; ANCHORS "Keep-alive races").
+    if (CONNECTION_LOST.has(code) && IDEMPOTENT.has(ex.req.method ?? '')) {
       sendUpstream(ex)
       return
     }
@@ -380,18 +390,8 @@ function onUpstreamError (this: ClientRequest, err: NodeJS.ErrnoException): void
       return
     }
   }
-  if (pool.failedAt === 0 || !connectFailed) {
-    ex.plane.log({ level: 'warn', msg: 'upstream request failed', api: r.name, code, request_id: ex.requestId })
-  }
+  ex.plane.log({ level: 'warn', msg: 'upstream request failed', api: r.name, code, request_id: ex.requestId })
   sendError(ex, connectFailed ? 'GH_GATEWAY_UPSTREAM_UNREACHABLE' : 'GH_GATEWAY_UPSTREAM_BROKE')
-}
-
-function onUpstreamTimeout (ex: Exchange): void {
-  ex.timer = null
-  if (ex.phase !== 0) return
-  const up = ex.upstream
-  sendError(ex, 'GH_GATEWAY_UPSTREAM_TIMEOUT')
-  if (up !== null) up.destroy()
 }
 
 /** Answers the client with a JSON gateway error (or aborts it when the head already went out). */
@@ -417,14 +417,15 @@ function sendError (ex: Exchange, code: GatewayErrorCode): void {
 
 function onClientClose (this: ServerResponse): void {
   const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  clearTimer(ex)
   if (ex.counted !== null) {
     ex.counted.active--
     ex.counted = null
   }
-  const up = ex.upstream
-  // The client left before the response ended: drop the upstream request (its socket is not reused).
-  if (up !== null && !this.writableFinished) up.destroy()
+  // The client left before the response ended: drop the upstream request (its connection is not reused).
+  if (!this.writableFinished && ex.phase !== 2) {
+    ex.phase = 2
+    if (ex.abort !== null) ex.abort(CLIENT_GONE)
+  }
   const status = this.statusCode
   const method = ex.req.method ?? 'OTHER'
   const durationMs = performance.now() - ex.start
@@ -432,7 +433,7 @@ function onClientClose (this: ServerResponse): void {
   ex.stats.requestDuration.observe(durationMs / 1000)
   const log = ex.plane.accessLog
   if (log !== null) {
-    const socket = ex.req.socket as TLSSocket
+    const socket = ex.socket
     const bytesRead = socket.bytesRead
     ;(socket as unknown as Record<symbol, number>)[kBytesRead] = bytesRead
     const url = ex.req.url ?? '/'
