@@ -99,20 +99,23 @@ async function measure (pid, fn) {
 }
 
 // The reading of the figures across runs (kept here so the section is regenerated whole).
-const NOTES = '**Choice: `node:http` server + `http.Agent` keep-alive pools, for now.** The two upstream clients trade places ' +
-  'between runs on this shared machine. Three sequential runs made while building (load average 5-15 from other work) put ' +
-  'the Agent proxy ahead on CPU per small request (133 vs 181, 275 vs 302, 187 vs 253 µs); the interleaved runs above, in ' +
-  'quieter moments, put undici `Pool.stream` ahead by about 20% on keep-alive small GETs. 10 MiB streaming favoured the Agent ' +
-  'in every run but the spread is wide. What decided it is correctness at equal-ish speed: with the Agent, ' +
-  '`req.reusedSocket` tells exactly when a failed request went out on a reused pooled socket (the only case where the one ' +
-  'retry of an idempotent request is safe), `Upgrade` relays the upstream\'s answer whether or not it is 101 (undici ' +
-  '`pool.upgrade()` rejects a non-101 answer, so upgrades would still need node:http), and no dependency moves from dev to ' +
-  'runtime. Follow-up worth doing: put undici behind the same `sendUpstream` seam for non-upgrade requests and re-measure ' +
-  'on a quiet machine. Not built in this round: the byte-level design (parse the head, write it and the body bytes straight ' +
-  'to a pooled socket). An A/B of the same data plane with and without an SNI context switch (`BENCH_SNI_DOMAIN=127.0.0.1`) ' +
-  'showed no measurable difference. A CPU profile of the Gatehouse row under load puts all of its own request-path code ' +
-  '(routing, headers, request id, metrics, timers; Node\'s http.request excluded) at a few percent of the process\'s CPU; the ' +
-  'rest is Node\'s HTTP/TLS machinery that every node:http-based design pays.'
+const NOTES = '**Choice: `node:http` server + undici 7 `Pool` as the upstream client (a `dispatch()` handler, no promise or ' +
+  'stream wrapper per request), with node:http kept only for `Upgrade` requests.** Sequential runs made while building, ' +
+  'under a load average of 5-15 from other work, favoured the http.Agent proxy (133 vs 181, 275 vs 302, 187 vs 253 µs ' +
+  'CPU/request); those runs put each design in a different time window, so load swings decided them. Once the runner ' +
+  'interleaved the designs (the table above, and an earlier 5-run interleaved run: Agent 153 vs undici 121 µs/request, ' +
+  '5,027 vs 7,158 req/s), undici was ahead on keep-alive small GETs in every interleaved run, while 10 MiB streaming ' +
+  'favoured the Agent by 10-20% (298 vs 265, 404 vs 338 MB/s): the keep-alive cost per request is what the bar weighs most, ' +
+  'and the streaming gap is the next thing to profile. Correctness held with undici: all data-path tests pass (framing, CL+TE, hop-by-hop, ' +
+  '100-continue, backpressure, 50 MiB up/down, mid-response abort, 502/504, retry). Two things differ from node:http and ' +
+  'are handled: undici refuses `Expect`, `Transfer-Encoding`, `Connection` (other than keep-alive/close), `Keep-Alive` and ' +
+  '`Upgrade` request headers (the gateway drops them anyway as hop-by-hop, answers 100-continue itself and lets undici ' +
+  're-chunk); and undici cannot tell whether a failed request went out on a reused connection, so the single retry is ' +
+  'made for idempotent, bodiless requests whose connection was lost before any answer (RFC 9110 §9.2.2). `pool.upgrade()` ' +
+  'rejects a non-101 answer, so Upgrade requests keep node:http to relay the upstream\'s refusal. ' +
+  'Not built in this round: the byte-level design (parse the head, write it and the body bytes straight to a pooled socket). ' +
+  'An A/B of the data plane with and without an SNI context switch (`BENCH_SNI_DOMAIN=127.0.0.1`) showed no measurable ' +
+  'difference.'
 
 const UP = 19100
 const DIRECT = 19101
@@ -121,7 +124,7 @@ const candidates = [
   { name: 'direct', label: 'upstream reached directly (HTTPS)', script: 'upstream.mjs', argv: [String(DIRECT), '--https', cert, key], port: DIRECT },
   { name: 'agent', label: 'node:http server + http.Agent keep-alive', script: 'proxy-agent.mjs', argv: ['19102', String(UP), cert, key], port: 19102 },
   { name: 'undici', label: 'node:http server + undici 7 Pool.stream', script: 'proxy-undici.mjs', argv: ['19103', String(UP), cert, key], port: 19103 },
-  { name: 'gatehouse', label: 'Gatehouse data plane (agent design, full feature path)', script: 'proxy-gatehouse.mjs', argv: ['19104', String(UP), cert, key], port: 19104 }
+  { name: 'gatehouse', label: 'Gatehouse data plane (undici upstream client, full feature path)', script: 'proxy-gatehouse.mjs', argv: ['19104', String(UP), cert, key], port: 19104 }
 ].filter((c) => ONLY === '' || ONLY.split(',').includes(c.name))
 
 // All candidates run side by side (idle ones cost nothing) and the runs are
@@ -190,8 +193,8 @@ lines.push('', `Commands inside each run: \`wrk -t1 -c50 -d${SECONDS}s --latency
 if (results.agent && results.undici) {
   lines.push('', `This run, upstream client candidates with identical header handling: http.Agent ${cpuOf('agent').toFixed(0)} µs CPU/request ` +
     `and ${mbOf('agent').toFixed(0)} MB/s streaming; undici Pool.stream ${cpuOf('undici').toFixed(0)} µs/request and ${mbOf('undici').toFixed(0)} MB/s.` +
-    (results.gatehouse ? ` The full Gatehouse path (routing, request id, X-Forwarded-*, metrics, upstream timer) costs ${cpuOf('gatehouse').toFixed(0)} µs/request, ` +
-      `${(cpuOf('gatehouse') / cpuOf('agent')).toFixed(2)}× the bare Agent proxy.` : ''))
+    (results.gatehouse ? ` The full Gatehouse path (routing, request id, X-Forwarded-*, metrics, access-log check, TLS listener with SNI) costs ${cpuOf('gatehouse').toFixed(0)} µs/request, ` +
+      `${(cpuOf('gatehouse') / cpuOf('undici')).toFixed(2)}× the bare undici proxy it is built on.` : ''))
 }
 lines.push('', NOTES)
 const section = lines.join('\n') + '\n'
