@@ -5,7 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import tls from 'node:tls'
 import { randomBytes } from 'node:crypto'
-import { createDataPlane, type DataPlane } from '@gatehouse/gateway'
+import { createDataPlane, createWorkerMetrics, type DataPlane } from '@gatehouse/gateway'
 import { makePki, makeTable, startEcho, type Echo, type Pki } from './helpers.js'
 
 const test = suite('session')
@@ -16,6 +16,7 @@ let other: DataPlane
 let port = 0
 let otherPort = 0
 const keys = randomBytes(48)
+const metrics = createWorkerMetrics(null)
 
 test.before(async () => {
   pki = makePki()
@@ -26,7 +27,7 @@ test.before(async () => {
     certs: [{ ...def, domains: ['default.test'] }, { ...exact, domains: ['exact.test'] }],
     apis: [{ name: 'all', targets: [echo.url] }]
   }
-  plane = createDataPlane(makeTable(spec), { ticketKeys: keys })
+  plane = createDataPlane(makeTable(spec), { ticketKeys: keys, metrics })
   port = (await plane.listen()).https.port
   // A second data plane (another worker) holding the same keys.
   other = createDataPlane(makeTable(spec), { ticketKeys: Buffer.from(keys) })
@@ -82,6 +83,17 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
     }
   })
 }
+
+test('resumed handshakes are counted as resumed="true" by version', async () => {
+  const values = (await metrics.tlsHandshakes.get()).values
+  const count = (version: string, resumed: string): number =>
+    values.find((v) => v.labels.version === version && v.labels.resumed === resumed)?.value ?? 0
+  // per version: 2 names x (same keys + setTicketKeys(same)) resumed here, the rest full
+  assert.is(count('TLSv1.3', 'true'), 4)
+  assert.is(count('TLSv1.2', 'true'), 4)
+  assert.is(count('TLSv1.3', 'false'), 4)
+  assert.is(count('TLSv1.2', 'false'), 4)
+})
 
 test('ticket keys must be 48 bytes', () => {
   try {
