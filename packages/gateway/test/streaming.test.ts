@@ -23,6 +23,8 @@ let bin: Httpbin
 let firehose: http.Server
 let firehoseWritten = 0
 let firehoseBlocked = false
+let sink: http.Server
+let sinkRead = 0
 let child: ChildProcess
 let port = 0
 
@@ -60,11 +62,23 @@ test.before(async () => {
   })
   await new Promise<void>((resolve) => { firehose.listen(0, '127.0.0.1', resolve) })
   const firehoseUrl = `http://127.0.0.1:${(firehose.address() as AddressInfo).port}`
+  // Accepts an upload but reads only its first 64 KiB, then stops reading.
+  sink = http.createServer((req, res) => {
+    sinkRead = 0
+    req.on('data', (c: Buffer) => {
+      sinkRead += c.length
+      if (sinkRead >= 64 * 1024) req.pause()
+    })
+    res.on('close', () => { req.destroy() })
+  })
+  await new Promise<void>((resolve) => { sink.listen(0, '127.0.0.1', resolve) })
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`
   const leaf = pki.leaf('s', ['s.test'])
   const table = makeTable({
     certs: [{ ...leaf, domains: ['s.test'] }],
     apis: [
       { name: 'firehose', domain: 's.test', listenPath: '/firehose', targets: [firehoseUrl] },
+      { name: 'sink', domain: 's.test', listenPath: '/sink', targets: [sinkUrl] },
       { name: 'bin', domain: 's.test', targets: [bin.url] }
     ]
   })
@@ -81,6 +95,7 @@ test.after(async () => {
   await new Promise((resolve) => { child.once('exit', resolve) })
   await bin.close()
   await new Promise<void>((resolve) => { firehose.close(() => { resolve() }); firehose.closeAllConnections() })
+  await new Promise<void>((resolve) => { sink.close(() => { resolve() }); sink.closeAllConnections() })
   pki.cleanup()
 })
 
@@ -118,6 +133,10 @@ test('50 MiB upload and download keep their sha256; RSS grows < 64 MiB', async (
   assert.is(up.status, 200)
   assert.is(up.json.body_bytes, size)
   assert.is(up.json.body_sha256, sent.digest('hex'))
+  const upGrowth = ((await ask('peak')).rss - base) / MiB
+  console.log(`  data plane RSS growth during the upload: ${upGrowth.toFixed(1)} MiB`)
+  assert.ok(upGrowth < 64, `data plane RSS grew by ${upGrowth.toFixed(1)} MiB during the upload`)
+  const base2 = (await ask('mark')).rss
 
   const down = await new Promise<{ status: number, bytes: number, sha: string, expected: string }>((resolve, reject) => {
     https.get(opts(`/bytes/${size}?seed=stream`), (res) => {
@@ -132,10 +151,9 @@ test('50 MiB upload and download keep their sha256; RSS grows < 64 MiB', async (
   assert.is(down.bytes, size)
   assert.is(down.sha, down.expected)
 
-  const peak = (await ask('peak')).rss
-  const growth = (peak - base) / MiB
-  console.log(`  data plane RSS growth: ${growth.toFixed(1)} MiB`)
-  assert.ok(growth < 64, `data plane RSS grew by ${growth.toFixed(1)} MiB`)
+  const growth = ((await ask('peak')).rss - base2) / MiB
+  console.log(`  data plane RSS growth during the download: ${growth.toFixed(1)} MiB`)
+  assert.ok(growth < 64, `data plane RSS grew by ${growth.toFixed(1)} MiB during the download`)
 })
 
 test('a client that stops reading makes the upstream wait (backpressure)', async () => {
@@ -152,6 +170,31 @@ test('a client that stops reading makes the upstream wait (backpressure)', async
   console.log(`  upstream wrote ${(written / MiB).toFixed(1)} MiB before blocking`)
   assert.ok(written < 64 * MiB, `upstream wrote ${(written / MiB).toFixed(1)} MiB of 512 MiB to a stalled client`)
   socket.destroy()
+})
+
+test('an upstream that stops reading an upload makes the client wait (no buffering in the gateway)', async () => {
+  const req = https.request({ ...opts('/sink/up', 'POST'), headers: { host: 's.test', 'content-length': String(512 * MiB) } })
+  req.on('error', () => {})
+  const chunk = Buffer.alloc(64 * 1024, 3)
+  let offered = 0
+  let stop = false
+  const pump = (): void => {
+    while (!stop && offered < 512 * MiB) {
+      offered += chunk.length
+      if (!req.write(chunk)) { req.once('drain', pump); return }
+    }
+  }
+  pump()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  const sent = req.socket?.bytesWritten ?? 0
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const later = req.socket?.bytesWritten ?? 0
+  stop = true
+  req.destroy()
+  console.log(`  client got ${(sent / MiB).toFixed(1)} MiB onto the wire while the upstream read ${(sinkRead / 1024).toFixed(0)} KiB`)
+  assert.ok(sinkRead < 1024 * 1024, 'the upstream stopped reading')
+  assert.ok(sent < 64 * MiB, `the gateway accepted ${(sent / MiB).toFixed(1)} MiB of 512 MiB from the client`)
+  assert.ok(later - sent < 4 * MiB, 'and the client stays blocked')
 })
 
 test.run()
