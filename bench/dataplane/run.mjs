@@ -106,7 +106,9 @@ const NOTES = '**Choice: `node:http` server + undici 7 `Pool` as the upstream cl
   'interleaved the designs (the table above, and an earlier 5-run interleaved run: Agent 153 vs undici 121 µs/request, ' +
   '5,027 vs 7,158 req/s), undici was ahead on keep-alive small GETs in every interleaved run, while 10 MiB streaming ' +
   'favoured the Agent by 10-20% (298 vs 265, 404 vs 338 MB/s): the keep-alive cost per request is what the bar weighs most, ' +
-  'and the streaming gap is the next thing to profile. Correctness held with undici: all data-path tests pass (framing, CL+TE, hop-by-hop, ' +
+  'and the streaming gap is the next thing to profile (a CPU profile of the Gatehouse row during the 10 MiB run shows the ' +
+  'process idle half the time, TLS encryption being most of the rest: with wrk and the upstream sharing CPU 1, that scenario ' +
+  'is bounded by CPU 1 here, not by the proxy). Correctness held with undici: all data-path tests pass (framing, CL+TE, hop-by-hop, ' +
   '100-continue, backpressure, 50 MiB up/down, mid-response abort, 502/504, retry). Two things differ from node:http and ' +
   'are handled: undici refuses `Expect`, `Transfer-Encoding`, `Connection` (other than keep-alive/close), `Keep-Alive` and ' +
   '`Upgrade` request headers (the gateway drops them anyway as hop-by-hop, answers 100-continue itself and lets undici ' +
