@@ -226,7 +226,9 @@ class Plane implements DataPlane, PlaneState {
   }
 
   #build (table: RoutingTable): Generation {
-    const certs = buildCertIndex(table, this.#ticketKeys)
+    // `current` is unset only while the constructor builds the first generation.
+    const previous = (this as { current?: Generation }).current
+    const certs = buildCertIndex(table, this.#ticketKeys, previous?.certs ?? null)
     const used = new Set<string>()
     const apis: ApiRoute[] = table.apis.map((api) => {
       const pools = api.upstream.targets.map((target) => {

@@ -4,7 +4,7 @@
 // intermediate with another leaf). The SNI callback is two Map lookups: the
 // exact name, then the parent of a one-label wildcard, then the default.
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
-import { constants } from 'node:crypto'
+import { constants, createHash } from 'node:crypto'
 import type { RoutingTable } from '@gatehouse/config'
 
 /** A table's certificates as SecureContexts, indexed for SNI. */
@@ -15,6 +15,8 @@ export interface CertIndex {
   defaultContext: SecureContext
   /** Options for the server's own (default) context: the default certificate. */
   defaultOptions: SecureContextOptions
+  /** Contexts by the hash of everything that shaped them, so the next table can reuse unchanged ones. */
+  byKey: Map<string, SecureContext>
 }
 
 // Session id context: any fixed string shared by all workers, so session-id
@@ -44,11 +46,31 @@ export function contextOptions (table: RoutingTable, index: number, ticketKeys: 
   return opts
 }
 
-/** Builds every SecureContext of a table once. */
-export function buildCertIndex (table: RoutingTable, ticketKeys: Buffer): CertIndex {
+function contextKey (table: RoutingTable, index: number): string {
+  const tls = table.tls
+  const cert = tls.certificates[index]
+  const h = createHash('sha256')
+  h.update(cert?.certPem ?? '').update('\0').update(cert?.keyPem ?? '').update('\0').update(tls.minVersion).update('\0')
+  h.update(tls.ciphers).update('\0').update(tls.clientCaPem ?? '').update('\0').update(tls.sessionTickets ? '1' : '0')
+  return h.digest('hex')
+}
+
+/**
+ * Builds every SecureContext of a table once. Contexts whose certificate, key and
+ * TLS settings are unchanged since `previous` are reused: a reload with 500
+ * certificates then costs a few hashes, not 500 context builds on the event loop.
+ */
+export function buildCertIndex (table: RoutingTable, ticketKeys: Buffer, previous: CertIndex | null = null): CertIndex {
   const tls = table.tls
   const contexts: SecureContext[] = []
-  for (let i = 0; i < tls.certificates.length; i++) contexts.push(createSecureContext(contextOptions(table, i, ticketKeys)))
+  const byKey = new Map<string, SecureContext>()
+  for (let i = 0; i < tls.certificates.length; i++) {
+    const key = contextKey(table, i)
+    let ctx = byKey.get(key) ?? previous?.byKey.get(key)
+    if (ctx === undefined) ctx = createSecureContext(contextOptions(table, i, ticketKeys))
+    byKey.set(key, ctx)
+    contexts.push(ctx)
+  }
   const exact = new Map<string, SecureContext>()
   for (const name of Object.keys(tls.exactCerts)) {
     const ctx = contexts[tls.exactCerts[name] as number]
@@ -66,7 +88,8 @@ export function buildCertIndex (table: RoutingTable, ticketKeys: Buffer): CertIn
     exact,
     wildcard,
     defaultContext,
-    defaultOptions: contextOptions(table, contexts[tls.defaultCertificate] !== undefined ? tls.defaultCertificate : 0, ticketKeys)
+    defaultOptions: contextOptions(table, contexts[tls.defaultCertificate] !== undefined ? tls.defaultCertificate : 0, ticketKeys),
+    byKey
   }
 }
 

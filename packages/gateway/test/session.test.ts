@@ -84,14 +84,22 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
   })
 }
 
+test('a session survives a table swap that keeps the certificates', async () => {
+  const first = await connect(port, 'exact.test', 'TLSv1.3')
+  plane.swap(plane.table)
+  const again = await connect(port, 'exact.test', 'TLSv1.3', first.session as Buffer)
+  assert.is(again.reused, true)
+})
+
 test('resumed handshakes are counted as resumed="true" by version', async () => {
   const values = (await metrics.tlsHandshakes.get()).values
   const count = (version: string, resumed: string): number =>
     values.find((v) => v.labels.version === version && v.labels.resumed === resumed)?.value ?? 0
   // per version: 2 names x (same keys + setTicketKeys(same)) resumed here, the rest full
-  assert.is(count('TLSv1.3', 'true'), 4)
+  // plus one full and one resumed TLS 1.3 handshake from the swap test
+  assert.is(count('TLSv1.3', 'true'), 5)
   assert.is(count('TLSv1.2', 'true'), 4)
-  assert.is(count('TLSv1.3', 'false'), 4)
+  assert.is(count('TLSv1.3', 'false'), 5)
   assert.is(count('TLSv1.2', 'false'), 4)
 })
 

@@ -128,6 +128,18 @@ test('handshakes are counted by version and resumption', async () => {
   assert.ok((conns.values[0]?.value ?? -1) >= 0)
 })
 
+test('swap: a replaced certificate is served to new handshakes, unchanged ones stay', async () => {
+  const old = plane.table
+  const exact2 = pki.leaf('exact-2', ['exact.test'])
+  const certs = old.tls.certificates.map((c, i) => i === 1 ? { ...c, certPem: exact2.certPem, keyPem: exact2.keyPem } : c)
+  plane.swap({ ...old, tls: { ...old.tls, certificates: certs } })
+  assert.is((await hello(port, { servername: 'exact.test' })).cn, 'exact-2')
+  assert.is((await hello(port, { servername: 'a.wild.test' })).cn, 'wild')
+  assert.is((await hello(port, {})).cn, 'default')
+  plane.swap(old)
+  assert.is((await hello(port, { servername: 'exact.test' })).cn, 'exact')
+})
+
 test('plain HTTP listener answers 308 to the https URL, method and query kept', async () => {
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: httpPort, method: 'POST', path: '/a/b?x=1&y', headers: { host: `Exact.Test:${httpPort}` } }, resolve)
