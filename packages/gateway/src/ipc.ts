@@ -20,6 +20,7 @@ export type ToPrimary =
   | { act: 'hello' }
   | { act: 'listening', https: number, http: number | null }
   | { act: 'swapped', version: string }
+  | { act: 'swap-failed', version: string, message: string }
   | { act: 'metrics', id: number, snapshot: MetricsSnapshot }
   | { act: 'log', entry: Record<string, unknown> }
   | { act: 'fatal', message: string }

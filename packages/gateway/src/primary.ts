@@ -134,6 +134,9 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
       case 'fatal':
         log('error', `worker ${slot.index} failed: ${msg.message}`, { worker: slot.index })
         break
+      case 'swap-failed':
+        log('error', `worker ${slot.index} could not apply config ${msg.version.slice(0, 12)}: ${msg.message}`, { worker: slot.index })
+        break
       case 'swapped':
         break
     }

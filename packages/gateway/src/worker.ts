@@ -21,7 +21,16 @@ function send (msg: ToPrimary): void {
 
 async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void> {
   if (plane !== null) {
-    plane.swap(msg.table)
+    try {
+      plane.swap(msg.table)
+    } catch (err) {
+      // The primary checks every table before sending it; should one still
+      // fail here, this worker keeps serving the table it has.
+      const message = err instanceof Error ? err.message : String(err)
+      log('error', 'table swap failed; still serving the previous table', { version: msg.table.version, error: message })
+      send({ act: 'swap-failed', version: msg.table.version, message })
+      return
+    }
     if (msg.ticketKeys !== null) plane.setTicketKeys(msg.ticketKeys)
     send({ act: 'swapped', version: msg.table.version })
     return

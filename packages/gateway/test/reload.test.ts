@@ -92,4 +92,17 @@ test('replaced certificate files are served after SIGHUP', async () => {
   for (let i = 0; i < 6; i++) assert.is(await servedSerial(ctx.base.httpsPort, 'api.test.localhost'), fresh.serial)
 })
 
+test('a certificate chain OpenSSL refuses fails the reload on the primary; workers keep serving', async () => {
+  const failuresBefore = await reloads('failure')
+  const good = readFileSync(ctx.base.cert, 'utf8')
+  // The leaf parses; the broken block after it is only refused by OpenSSL.
+  writeFileSync(ctx.base.cert, good + '-----BEGIN CERTIFICATE-----\nMIIBbroken\n-----END CERTIFICATE-----\n')
+  ctx.gw.proc.kill('SIGHUP')
+  await until(async () => await reloads('failure') === failuresBefore + 1)
+  await ctx.gw.waitFor((l) => l.includes('OpenSSL cannot use this certificate chain'))
+  writeFileSync(ctx.base.cert, good)
+  for (let i = 0; i < 4; i++) assert.is((await get(ctx.base.httpsPort, 'api.test.localhost', '/ok', { ca: ctx.ca })).status, 200)
+  assert.not.ok(ctx.gw.lines.some((l) => l.includes('worker') && l.includes('exited')), 'no worker may exit')
+})
+
 test.run()
