@@ -88,6 +88,7 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
   let readyAnnounced = false
   let reloading: Promise<void> | null = null
   let reloadAgain = false
+  let abortStartup: ((message: string) => void) | null = null
   const slots: Slot[] = Array.from({ length: workerCount }, (_, index) => ({ index, worker: null, listening: false, crashes: [], respawnTimer: null }))
   const bySlot = new Map<number, Slot>()
   let ports = { https: 0, http: null as number | null }
@@ -133,6 +134,10 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
         break
       case 'fatal':
         log('error', `worker ${slot.index} failed: ${msg.message}`, { worker: slot.index })
+        // Before the gateway was ever ready, a worker that cannot start (port
+        // taken, no permission for 443) will not start on a retry either: fail
+        // the way nginx does instead of respawning forever.
+        if (!readyAnnounced) abortStartup?.(msg.message)
         break
       case 'swap-failed':
         log('error', `worker ${slot.index} could not apply config ${msg.version.slice(0, 12)}: ${msg.message}`, { worker: slot.index })
@@ -295,6 +300,14 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
         log('info', 'drained; exiting')
         finish(0)
       }, 50)
+    }
+    abortStartup = (message) => {
+      abortStartup = null
+      draining = true
+      log('fatal', `not starting: ${message}`)
+      for (const s of slots) if (s.respawnTimer !== null) clearTimeout(s.respawnTimer)
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL')
+      finish(1)
     }
     process.on('SIGHUP', onHup)
     process.on('SIGTERM', onStop)

@@ -50,6 +50,21 @@ test('check reports file:line:col and exits 1; start refuses the same file with 
   assert.match(start.stdout, /not starting/)
 })
 
+test('start exits 1 with the reason when the public port is taken', async () => {
+  const { createServer } = await import('node:net')
+  const holder = createServer()
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+  const port = (holder.address() as { port: number }).port
+  const dir = ctx.tmp.dir
+  await runCommand('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '5', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'])
+  const file = join(dir, 'taken.yaml')
+  writeFileSync(file, `version: 1\nworkers: 2\nlisten:\n  https: { host: 127.0.0.1, port: ${port} }\nadmin: { host: 127.0.0.1, port: 0 }\ntls:\n  certificates:\n    - { cert_file: c.pem, key_file: k.pem }\napis:\n  - { name: a, listen_path: /, upstream: { targets: [http://127.0.0.1:9] } }\n`)
+  const r = await gatehouse('start', '-c', file)
+  holder.close()
+  assert.is(r.code, 1)
+  assert.match(r.stdout, /not starting: .*EADDRINUSE/)
+})
+
 test('import tyk is dispatched to @gatehouse/config', async () => {
   const file = join(ctx.tmp.dir, 'api.json')
   writeFileSync(file, JSON.stringify({ name: 'httpbin', api_id: 'x', active: true, use_keyless: true, proxy: { listen_path: '/httpbin/', target_url: 'http://127.0.0.1:9000', strip_listen_path: true } }))
