@@ -74,4 +74,19 @@ test('/config shows the version, APIs and certificate expiry but never key mater
   assert.not.match(res.body, /PRIVATE KEY/)
 })
 
+test('a stopped (silent) worker does not fail the scrape: its last counters are used', async () => {
+  const before = metricSum((await adminGet(ctx.admin, '/metrics')).body, 'gatehouse_http_requests_total', 'api="one"')
+  const pids = [...new Set(ctx.gw.json().filter((l) => typeof l.pid === 'number' && l.component === undefined && typeof l.request_id === 'string').map((l) => l.pid as number))]
+  assert.ok(pids.length >= 1)
+  process.kill(pids[0] ?? 0, 'SIGSTOP')
+  try {
+    // prom-client's clusterMetrics() would fail this scrape after 5 s.
+    const res = await adminGet(ctx.admin, '/metrics')
+    assert.is(res.status, 200)
+    assert.is(metricSum(res.body, 'gatehouse_http_requests_total', 'api="one"'), before)
+  } finally {
+    process.kill(pids[0] ?? 0, 'SIGCONT')
+  }
+})
+
 test.run()
