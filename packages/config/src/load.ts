@@ -17,6 +17,8 @@ import type { Sources } from './pem.js'
 import { FileStore } from './pem.js'
 import { checkFiles } from './semantic.js'
 import { parseSource } from './source.js'
+import type { SNode } from './source.js'
+import { parseSourceFast } from './source-fast.js'
 import type { RoutingTable } from './table.js'
 import { validate } from './validate.js'
 
@@ -33,8 +35,13 @@ export type CompileResult =
   | { ok: true, table: RoutingTable, warnings: Diagnostic[] }
   | { ok: false, errors: Diagnostic[], warnings: Diagnostic[] }
 
-/** Options for tests and tools: the clock used for certificate expiry. */
-export interface LoadOptions { now?: number }
+/**
+ * Options for tests and tools. `now`: the clock used for certificate expiry.
+ * `positions`: `'lazy'` (default) parses without source positions first and
+ * re-parses with them only if there is something to report; `'always'` parses
+ * with positions from the start (same result, slower on large files).
+ */
+export interface LoadOptions { now?: number, positions?: 'lazy' | 'always' }
 
 /** Freeze an object graph so no stage after validation can change it. */
 export function deepFreeze<T> (value: T): T {
@@ -70,15 +77,32 @@ export function load (path: string, env: Env = process.env, options: LoadOptions
 
 /** Like load(), for config text already in memory; `file` names it in diagnostics and anchors relative paths. */
 export function loadText (text: string, file: string, env: Env = process.env, options: LoadOptions = {}): LoadResult {
+  const now = options.now ?? Date.now()
+  if (options.positions !== 'always') {
+    // Fast path (source-fast.ts): no positions, so its result is only used when
+    // there is nothing at all to report; otherwise every stage runs again below.
+    const fast = parseSourceFast(text, env)
+    if (fast !== null) {
+      let r: LoadResult | null = null
+      // Defensive: whatever goes wrong on this path, the positional path decides.
+      try { r = runStages(fast.root, [], text, file, now) } catch {}
+      if (r !== null && r.ok && r.warnings.length === 0) return r
+    }
+  }
   const parsed = parseSource(text, file, env)
+  if (parsed.root === null && parsed.diagnostics.length > 0) return { ok: false, ...split(parsed.diagnostics) }
+  return runStages(parsed.root, parsed.diagnostics, text, file, now)
+}
+
+/** Stages 2-4 on a parsed tree: defaults, validation, file checks, deep-freeze. */
+function runStages (parsed: SNode | null, diagnostics: Diagnostic[], text: string, file: string, now: number): LoadResult {
   const c = new Checker(file, dirname(file))
-  c.diagnostics.push(...parsed.diagnostics)
-  if (parsed.root === null && parsed.diagnostics.length > 0) return { ok: false, ...split(c.diagnostics) }
+  c.diagnostics.push(...diagnostics)
   // An empty file is an empty mapping: defaults apply and the missing certificates are reported.
-  const root = parsed.root ?? { kind: 'map', pos: { line: 1, col: 1 }, entries: [], synthetic: false }
+  const root: SNode = parsed ?? { kind: 'map', pos: { line: 1, col: 1 }, entries: [], synthetic: false }
   const config = validate(applyDefaults(root), c)
   const store = new FileStore()
-  if (config !== null) checkFiles(config, c, store, options.now ?? Date.now())
+  if (config !== null) checkFiles(config, c, store, now)
   if (config === null || c.errorCount > 0) return { ok: false, ...split(c.diagnostics) }
   return { ok: true, config: deepFreeze(config), sources: { file, text, files: store.files, leaves: store.leaves }, warnings: split(c.diagnostics).warnings }
 }

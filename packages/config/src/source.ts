@@ -131,32 +131,12 @@ class Converter {
     const shift = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE ? 1 : 0
     const exact = n.type === Scalar.PLAIN || shift === 1
     const path = this.path
-    let ok = true
-    const out = v.replace(VAR, (whole: string, inner: string | undefined, index: number) => {
-      if (whole === '$${') return '${'
+    const out = interpolate(v, this.#env, (code, index, args, hintArgs) => {
       const at: Pos = exact ? { line: pos.line, col: pos.col + shift + index } : pos
-      if (!whole.endsWith('}') || inner === undefined) {
-        ok = false
-        this.report('GH_CONFIG_ENV_SYNTAX', at, path, [whole], [])
-        return ''
-      }
-      const sep = inner.indexOf(':-')
-      const name = sep === -1 ? inner : inner.slice(0, sep)
-      if (!VAR_NAME.test(name)) {
-        ok = false
-        this.report('GH_CONFIG_ENV_SYNTAX', at, path, [whole], [])
-        return ''
-      }
-      const value = this.#env[name]
-      if (value !== undefined && value !== '') return value
-      if (sep !== -1) return inner.slice(sep + 2)
-      if (value === '') return ''
-      ok = false
-      this.report('GH_CONFIG_ENV_MISSING', at, path, [name], [name, name])
-      return ''
+      this.report(code, at, path, args, hintArgs)
     })
     // Already reported: later stages see null and stay quiet about this node.
-    if (!ok) return { kind: 'scalar', pos, value: null, synthetic: false, failed: true }
+    if (out === null) return { kind: 'scalar', pos, value: null, synthetic: false, failed: true }
     // Typed like YAML would type the result (`port: "${PORT}"` is a number; quoting is
     // needed inside [..] and {..}), while string readers use `source`, the exact text.
     return { kind: 'scalar', pos, value: retype(out), synthetic: false, source: out }
@@ -172,8 +152,42 @@ class Converter {
   }
 }
 
-/** Type an interpolated plain scalar the way YAML 1.2's core schema would. */
-function retype (s: string): string | number | boolean | null {
+/** A problem found while interpolating: its code, the index of its `${` in the scalar, message and hint arguments. */
+export type InterpolationProblem = (code: 'GH_CONFIG_ENV_SYNTAX' | 'GH_CONFIG_ENV_MISSING', index: number, args: string[], hintArgs: string[]) => void
+
+/**
+ * Substitute `${VAR}` / `${VAR:-default}` (and `$${` -> `${`) in one scalar's text.
+ * Shared by both parse paths so they cannot disagree; null when a problem was reported.
+ */
+export function interpolate (v: string, env: Record<string, string | undefined>, problem: InterpolationProblem): string | null {
+  let ok = true
+  const out = v.replace(VAR, (whole: string, inner: string | undefined, index: number) => {
+    if (whole === '$${') return '${'
+    if (!whole.endsWith('}') || inner === undefined) {
+      ok = false
+      problem('GH_CONFIG_ENV_SYNTAX', index, [whole], [])
+      return ''
+    }
+    const sep = inner.indexOf(':-')
+    const name = sep === -1 ? inner : inner.slice(0, sep)
+    if (!VAR_NAME.test(name)) {
+      ok = false
+      problem('GH_CONFIG_ENV_SYNTAX', index, [whole], [])
+      return ''
+    }
+    const value = env[name]
+    if (value !== undefined && value !== '') return value
+    if (sep !== -1) return inner.slice(sep + 2)
+    if (value === '') return ''
+    ok = false
+    problem('GH_CONFIG_ENV_MISSING', index, [name], [name, name])
+    return ''
+  })
+  return ok ? out : null
+}
+
+/** Type an interpolated scalar the way YAML 1.2's core schema would type the result. */
+export function retype (s: string): string | number | boolean | null {
   if (s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null
   if (s === 'true' || s === 'True' || s === 'TRUE') return true
   if (s === 'false' || s === 'False' || s === 'FALSE') return false
