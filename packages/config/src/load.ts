@@ -25,9 +25,13 @@ import { validate } from './validate.js'
 /** Environment variables for `${VAR}` interpolation (process.env has this shape). */
 export type Env = Record<string, string | undefined>
 
-/** Outcome of load(): the frozen Config and what was read, or every error found. */
+/**
+ * Outcome of load(): the frozen Config and what was read, or every error found.
+ * `positions` says whether the file was parsed with source positions (false: the
+ * fast path of `positions: 'lazy'` was enough because there was nothing to report).
+ */
 export type LoadResult =
-  | { ok: true, config: Config, sources: Sources, warnings: Diagnostic[] }
+  | { ok: true, config: Config, sources: Sources, warnings: Diagnostic[], positions: boolean }
   | { ok: false, errors: Diagnostic[], warnings: Diagnostic[] }
 
 /** Outcome of loadAndCompile(): the RoutingTable, or every error found. */
@@ -85,17 +89,17 @@ export function loadText (text: string, file: string, env: Env = process.env, op
     if (fast !== null) {
       let r: LoadResult | null = null
       // Defensive: whatever goes wrong on this path, the positional path decides.
-      try { r = runStages(fast.root, [], text, file, now) } catch {}
+      try { r = runStages(fast.root, [], text, file, now, false) } catch {}
       if (r !== null && r.ok && r.warnings.length === 0) return r
     }
   }
   const parsed = parseSource(text, file, env)
   if (parsed.root === null && parsed.diagnostics.length > 0) return { ok: false, ...split(parsed.diagnostics) }
-  return runStages(parsed.root, parsed.diagnostics, text, file, now)
+  return runStages(parsed.root, parsed.diagnostics, text, file, now, true)
 }
 
 /** Stages 2-4 on a parsed tree: defaults, validation, file checks, deep-freeze. */
-function runStages (parsed: SNode | null, diagnostics: Diagnostic[], text: string, file: string, now: number): LoadResult {
+function runStages (parsed: SNode | null, diagnostics: Diagnostic[], text: string, file: string, now: number, positions: boolean): LoadResult {
   const c = new Checker(file, dirname(file))
   c.diagnostics.push(...diagnostics)
   // An empty file is an empty mapping: defaults apply and the missing certificates are reported.
@@ -104,7 +108,7 @@ function runStages (parsed: SNode | null, diagnostics: Diagnostic[], text: strin
   const store = new FileStore()
   if (config !== null) checkFiles(config, c, store, now)
   if (config === null || c.errorCount > 0) return { ok: false, ...split(c.diagnostics) }
-  return { ok: true, config: deepFreeze(config), sources: { file, text, files: store.files, leaves: store.leaves }, warnings: split(c.diagnostics).warnings }
+  return { ok: true, config: deepFreeze(config), sources: { file, text, files: store.files, leaves: store.leaves }, warnings: split(c.diagnostics).warnings, positions }
 }
 
 /** load() then compile(): what the primary calls on start and on every reload. */

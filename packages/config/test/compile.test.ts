@@ -10,37 +10,11 @@ import { join } from 'node:path'
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { DEFAULT_CIPHERS, compile, load, loadAndCompile } from '@gatehouse/config'
 import { makeCert, mustLoad, tempDir, write } from './helpers.js'
+import { COMPILE_CONFIG as CONFIG } from './configs.js'
 
 const test = suite('compile')
 let dir = ''
 let cleanup = (): void => {}
-
-const CONFIG = `version: 1
-tls:
-  certificates:
-    - cert_file: wild.pem
-      key_file: wild-key.pem
-      key_passphrase_file: pass.txt
-    - cert_file: api.pem
-      key_file: api-key.pem
-      domains: [api.example.com]
-  default_certificate: api.example.com
-apis:
-  - name: wild
-    domain: "*.tyk.localhost"
-    listen_path: /w
-    upstream: { targets: [http://127.0.0.1:9000] }
-    rate_limit: { rate: 10, per: 1m }
-    headers: { request: { set: { X-Env: Prod } }, response: { remove: [Server] } }
-  - name: exact
-    domain: httpbin.tyk.localhost
-    upstream: { targets: [http://127.0.0.1:9001/base/] }
-    cors: { allowed_origins: ["https://a.example"], max_age: 90s }
-  - name: any
-    listen_path: /health
-    upstream: { targets: [http://127.0.0.1:9002] }
-    auth: { type: api_key, keys: [k] }
-`
 
 test.before(() => {
   ({ dir, cleanup } = tempDir())

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert'
 import { join } from 'node:path'
 import { DEFAULTS, formatDiagnostic, load, parseDuration, parseSize } from '@gatehouse/config'
 import { makeCert, mustLoad, tempDir, write, configWith } from './helpers.js'
+import { EVERY_KEY } from './configs.js'
 
 const test = suite('load')
 let dir = ''
@@ -20,71 +21,6 @@ test.before(() => {
 })
 test.after(() => cleanup())
 
-// DESIGN.md's example, every key present, most set to a non-default value.
-const EVERY_KEY = `version: 1
-workers: 3
-scheduling: os
-reload: { watch: true }
-shutdown_timeout: 45s
-listen:
-  https: { host: 127.0.0.1, port: 0 }
-  http:  { host: 127.0.0.1, port: 8081, redirect_https: false }
-admin:  { host: 127.0.0.1, port: 9091 }
-access_log: logs/access.log
-timeouts:
-  headers: 7s
-  keep_alive: 4s
-  request: 0
-tls:
-  min_version: TLSv1.3
-  ciphers: ECDHE-ECDSA-AES128-GCM-SHA256
-  certificates:
-    - cert_file: site.pem
-      key_file: site-key.pem
-      key_passphrase_file: null
-      domains: ["*.tyk.localhost"]
-  default_certificate: "*.tyk.localhost"
-  client_ca_file: clients-ca.pem
-  session_tickets: false
-redis: { url: redis://127.0.0.1:6379 }
-apis:
-  - name: httpbin
-    domain: httpbin.tyk.localhost
-    listen_path: /
-    strip_listen_path: false
-    upstream:
-      targets: [http://127.0.0.1:9000, https://127.0.0.1:9001/base/]
-      balance: least_conn
-      preserve_host_header: true
-      timeout: 500ms
-      tls: { ca_file: clients-ca.pem, insecure_skip_verify: false, cert_file: upstream-client.pem, key_file: upstream-client-key.pem, min_version: TLSv1.3 }
-      health_check: { path: /health, interval: 5s }
-    auth: keyless
-    rate_limit: { rate: 100, per: 1s }
-    cache: { ttl: 60s, status_codes: [200], by_headers: [Accept] }
-    cors: { allowed_origins: ["https://app.example.com"], allowed_methods: [get, POST], allowed_headers: [X-Token], exposed_headers: [X-Id], allow_credentials: true, max_age: 1h }
-    ip_allow: [10.0.0.0/8, "2001:db8::/32", 192.168.1.7]
-    ip_deny: ["::1"]
-    headers: { request: { set: { X-Env: prod }, remove: [X-Debug] }, response: { set: {}, remove: [Server] } }
-    size_limit: 10MB
-  - name: keys
-    domain: "*.tyk.localhost"
-    listen_path: /keys/
-    upstream: { targets: [http://127.0.0.1:9000] }
-    auth: { type: api_key, header: X-Key, query: key, keys: [k1, k2] }
-  - name: basic
-    listen_path: /basic
-    upstream: { targets: [http://127.0.0.1:9000] }
-    auth: { type: basic, realm: staff, users: { alice: s3cret } }
-  - name: jwt
-    listen_path: /jwt
-    upstream: { targets: [http://127.0.0.1:9000] }
-    auth: { type: jwt, public_key_file: site.pem, issuer: https://issuer.example.com, audience: gatehouse }
-  - name: mtls
-    listen_path: /mtls
-    upstream: { targets: [http://127.0.0.1:9000] }
-    auth: { type: mtls }
-`
 
 test('every DESIGN.md key is accepted, with units converted and paths made absolute', () => {
   const path = write(dir, 'every.yaml', EVERY_KEY)

@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { loadAndCompile } from '@gatehouse/config'
 import type { RoutingTable, PathMap } from '@gatehouse/config'
 import { makeCert, mustLoad, tempDir, write } from './helpers.js'
+import { LABELS, PARENTS, ROUTING_ESTATES as ESTATES, ROUTING_SEED, pick, prng, randomEstate, randomPath } from './configs.js'
+import type { Api } from './configs.js'
 
 const test = suite('routing')
 let dir = ''
@@ -17,18 +19,6 @@ test.before(() => {
   makeCert(dir, 'site', ['*.example.com'])
 })
 test.after(() => cleanup())
-
-/** mulberry32: small, fast, good enough to explore estates reproducibly. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The fast path: host -> hosts / wildcards[parent] / anyHost, each walked longest prefix first. */
 function route (t: RoutingTable, hostHeader: string, rawPath: string): number | null {
@@ -50,8 +40,6 @@ function route (t: RoutingTable, hostHeader: string, rawPath: string): number | 
     walk(parent !== '' && Object.hasOwn(t.wildcards, parent) ? t.wildcards[parent] : undefined) ??
     walk(t.anyHost)
 }
-
-interface Api { domain: string | null, listenPath: string }
 
 /** The slow reference: scan every API; best tier (exact < wildcard < any), then longest listen path. */
 function reference (apis: Api[], hostHeader: string, rawPath: string): number | null {
@@ -78,29 +66,6 @@ function reference (apis: Api[], hostHeader: string, rawPath: string): number | 
   return best
 }
 
-const LABELS = ['a', 'b', 'api', 'www', 'x1']
-const PARENTS = ['example.com', 'shop.example.com', 'localhost', 'ex.org']
-const SEGMENTS = ['api', 'apiary', 'v1', 'v2', 'users', 'x', 'a']
-
-function pick<T> (r: () => number, list: readonly T[]): T {
-  return list[Math.floor(r() * list.length)] as T
-}
-
-function randomPath (r: () => number, maxDepth: number): string {
-  const depth = Math.floor(r() * (maxDepth + 1))
-  const segs: string[] = []
-  for (let i = 0; i < depth; i++) segs.push(pick(r, SEGMENTS))
-  return '/' + segs.join('/')
-}
-
-function randomDomain (r: () => number): string | null {
-  const k = r()
-  if (k < 0.2) return null
-  if (k < 0.45) return `*.${pick(r, PARENTS)}`
-  if (k < 0.55) return pick(r, PARENTS)
-  return `${pick(r, LABELS)}.${pick(r, PARENTS)}`
-}
-
 function randomHost (r: () => number, apis: Api[]): string {
   const k = r()
   let host: string
@@ -114,26 +79,14 @@ function randomHost (r: () => number, apis: Api[]): string {
   return host
 }
 
-const ESTATES = 40
 const REQUESTS = 250
 
 test(`compiled table == reference matcher on ${ESTATES} random estates x ${REQUESTS} requests`, () => {
   let compared = 0
   let routed = 0
   for (let e = 0; e < ESTATES; e++) {
-    const r = prng(0xC0FFEE + e)
-    const apis: Api[] = []
-    const seen = new Set<string>()
-    const n = 1 + Math.floor(r() * 25)
-    for (let i = 0; i < n; i++) {
-      const a = { domain: randomDomain(r), listenPath: randomPath(r, 3) }
-      const key = `${a.domain ?? ''} ${a.listenPath}`
-      if (seen.has(key)) continue
-      seen.add(key)
-      apis.push(a)
-    }
-    const yaml = 'version: 1\ntls:\n  certificates:\n    - { cert_file: site.pem, key_file: site-key.pem }\napis:\n' +
-      apis.map((a, i) => `  - name: api${i}\n${a.domain === null ? '' : `    domain: "${a.domain}"\n`}    listen_path: ${a.listenPath}${r() < 0.3 && a.listenPath !== '/' ? '/' : ''}\n    upstream: { targets: [http://127.0.0.1:9000] }\n`).join('')
+    const r = prng(ROUTING_SEED + e)
+    const { apis, yaml } = randomEstate(r)
     const file = write(dir, `estate-${e}.yaml`, yaml)
     const t = mustLoad(loadAndCompile(file, {})).table
     assert.is(t.apis.length, apis.length)
