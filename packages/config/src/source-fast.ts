@@ -1,14 +1,13 @@
 // Stage 1 without positions, for the common case: a valid file. The `yaml`
-// package with a LineCounter costs ~1.2 s on a 1 MB estate; js-yaml parses the
-// same text in ~0.1 s but keeps no positions. load() runs the whole pipeline
-// on this position-less tree and, if anything at all is reported (or this
-// file declines), throws the result away and re-runs from parseSource() so
-// every diagnostic carries its real file:line:col. So this file only has to
+// package with a LineCounter costs ~1.2 s on a 1.3 MB estate; js-yaml parses
+// the same text in ~0.13 s but keeps no positions. load() runs the whole
+// pipeline on this position-less tree and, if anything at all is reported (or
+// this file declines), throws the result away and re-runs from parseSource()
+// so every diagnostic carries its real file:line:col. So this file only has to
 // decline any input whose tree might differ from parseSource()'s: the schema
 // below copies the `yaml` package's YAML 1.2 core resolvers regex for regex,
-// and everything this file is not sure about (directives, tabs, complex keys,
-// explicit tags other than !!str/!!seq/!!map, integer-like mapping keys whose
-// order a JS object would change, alias cycles) returns null.
+// and suspicious() plus the conversion decline whatever the two libraries may
+// read differently (see README "Stages"). Declining is always correct, just slower.
 
 import { FAILSAFE_SCHEMA, Type, load as loadYaml } from 'js-yaml'
 import type { Pos, SEntry, SNode } from './source.js'
