@@ -33,6 +33,7 @@ const small = Buffer.from('{"ok":true,"service":"bench-upstream"}\n')
 let upRequests = 0
 let upConnections = 0
 let lastHeaders = null
+let flooded = 0
 const upstream = http.createServer((req, res) => {
   upRequests++
   lastHeaders = req.rawHeaders
@@ -49,6 +50,13 @@ const upstream = http.createServer((req, res) => {
   if (url === '/204') { res.writeHead(204); res.end(); return }
   if (url === '/hop') { res.writeHead(200, { connection: 'keep-alive, x-up', 'x-up': '1', 'x-end': '2', 'content-length': 2 }); res.end('ok'); return }
   if (url === '/die') { res.writeHead(200, { 'content-length': 1000 }); res.write('0123456789'); setTimeout(() => res.socket?.destroy(), 20); return }
+  if (url === '/flood') { // up to 64 MiB in 64 KiB writes, honouring the proxy's backpressure
+    const chunk = Buffer.alloc(65536, 122)
+    res.writeHead(200, { 'content-length': 64 * 1024 * 1024 })
+    const pump = () => { while (flooded < 64 * 1024 * 1024) { flooded += chunk.length; if (!res.write(chunk)) { res.once('drain', pump); return } } res.end() }
+    res.on('close', () => { flooded = -flooded })
+    pump(); return
+  }
   if (url.startsWith('/path')) { const b = Buffer.from(url); res.writeHead(200, { 'content-length': b.length }); res.end(b); return }
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': small.length }); res.end(small)
 })
@@ -176,6 +184,21 @@ check('HEAD with Content-Length, 204 and a chunked response keep the connection 
   const c = await request('/chunked')
   assert.equal(c.body, 'hello, chunked world'); assert.equal(c.headers['transfer-encoding'], 'chunked')
   assert.equal((await request('/')).body, small.toString('latin1'))
+})
+check('a client that stops reading stops the upstream (backpressure, no buffering of the body)', async () => {
+  flooded = 0
+  await new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/flood', agent: false, ca, servername: 'bench.test' }, (res) => {
+      res.pause()
+      setTimeout(() => { res.destroy(); resolve() }, 800)
+    })
+    req.on('error', () => {})
+    setTimeout(() => reject(new Error('no response head')), 5000).unref()
+  })
+  const sent = Math.abs(flooded)
+  assert.ok(sent > 0 && sent < 32 * 1024 * 1024, `upstream wrote ${sent} bytes to a proxy whose client read nothing`)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.ok(flooded <= 0, 'upstream response closed after the client went away')
 })
 check('upstream dying mid-body aborts the client (no truncated body as complete)', async () => {
   await assert.rejects(request('/die', { agent: false }))

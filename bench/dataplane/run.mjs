@@ -14,9 +14,11 @@
 // upstream on CPU 1. CPU time per request / handshake is read from
 // /proc/PID/stat of the proxy process: on a shared 2-core machine it is
 // steadier than requests/s.
-import { spawn, execFileSync } from 'node:child_process'
+import { spawn, spawnSync, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir, cpus, loadavg } from 'node:os'
+import https from 'node:https'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -115,9 +117,12 @@ const NOTES = '**Choice: `node:http` server + undici 7 `Pool` as the upstream cl
   're-chunk); and undici cannot tell whether a failed request went out on a reused connection, so the single retry is ' +
   'made for idempotent, bodiless requests whose connection was lost before any answer (RFC 9110 §9.2.2). `pool.upgrade()` ' +
   'rejects a non-101 answer, so Upgrade requests keep node:http to relay the upstream\'s refusal. ' +
-  'Not built in this round: the byte-level design (parse the head, write it and the body bytes straight to a pooled socket). ' +
+  'The byte-level design was built afterwards as a measurement prototype (row above, reading below). ' +
   'An A/B of the data plane with and without an SNI context switch (`BENCH_SNI_DOMAIN=127.0.0.1`) showed no measurable ' +
   'difference.'
+
+// The reading of the byte-level prototype's figures (kept here for the same reason).
+const BYTELEVEL_NOTES = '**Byte-level prototype (issue 4 part 3, third design):** TBD'
 
 const UP = 19100
 const DIRECT = 19101
@@ -126,8 +131,43 @@ const candidates = [
   { name: 'direct', label: 'upstream reached directly (HTTPS)', script: 'upstream.mjs', argv: [String(DIRECT), '--https', cert, key], port: DIRECT },
   { name: 'agent', label: 'node:http server + http.Agent keep-alive', script: 'proxy-agent.mjs', argv: ['19102', String(UP), cert, key], port: 19102 },
   { name: 'undici', label: 'node:http server + undici 7 Pool.stream', script: 'proxy-undici.mjs', argv: ['19103', String(UP), cert, key], port: 19103 },
-  { name: 'gatehouse', label: 'Gatehouse data plane (undici upstream client, full feature path)', script: 'proxy-gatehouse.mjs', argv: ['19104', String(UP), cert, key], port: 19104 }
+  { name: 'gatehouse', label: 'Gatehouse data plane (undici upstream client, full feature path)', script: 'proxy-gatehouse.mjs', argv: ['19104', String(UP), cert, key], port: 19104 },
+  { name: 'bytelevel', label: 'byte-level prototype: node:tls + own HTTP/1.1 head parsing + pooled net.Socket (proxy-bytelevel.mjs)', script: 'proxy-bytelevel.mjs', argv: ['19105', String(UP), cert, key], port: 19105 }
 ].filter((c) => ONLY === '' || ONLY.split(',').includes(c.name))
+
+// A figure is only worth printing for a proxy that forwards correctly.
+function get (url, agent) {
+  return new Promise((resolve, reject) => {
+    https.get(url, { agent, ca: readFileSync(cert), servername: 'bench.test' }, (res) => {
+      const h = createHash('sha256'); let n = 0; let body = ''
+      res.on('data', (b) => { h.update(b); n += b.length; if (n < 1024) body += b })
+      res.on('end', () => resolve({ status: res.statusCode, n, sha: h.digest('hex'), body }))
+      res.on('aborted', () => reject(new Error(`${url}: aborted`)))
+    }).on('error', reject)
+  })
+}
+async function sanity (c) {
+  let sockets = 0
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 })
+  const create = agent.createConnection.bind(agent)
+  agent.createConnection = (...a) => { sockets++; return create(...a) }
+  for (let i = 0; i < 50; i++) {
+    const r = await get(`${c.url}/`, agent)
+    if (r.status !== 200 || r.body !== '{"ok":true,"service":"bench-upstream"}\n') throw new Error(`${c.name}: request ${i} got ${r.status} ${JSON.stringify(r.body)}`)
+  }
+  if (sockets !== 1) throw new Error(`${c.name}: 50 keep-alive requests used ${sockets} connections`)
+  const big = await get(`${c.url}/10m`, agent)
+  const want = createHash('sha256').update(Buffer.alloc(10 * 1024 * 1024, 120)).digest('hex')
+  if (big.status !== 200 || big.n !== 10 * 1024 * 1024 || big.sha !== want) throw new Error(`${c.name}: 10 MiB download ${big.status} ${big.n} bytes, sha256 ${big.sha}`)
+  agent.destroy()
+}
+let bytelevelChecks = ''
+if (candidates.some((c) => c.name === 'bytelevel')) {
+  const r = spawnSync(process.execPath, [join(here, 'check-bytelevel.mjs')], { encoding: 'utf8', timeout: 120_000 })
+  process.stderr.write(r.stderr)
+  if (r.status !== 0) throw new Error('check-bytelevel.mjs failed: not measuring a proxy that does not forward correctly')
+  bytelevelChecks = /bytelevel checks: .*/.exec(r.stderr)?.[0] ?? ''
+}
 
 // All candidates run side by side (idle ones cost nothing) and the runs are
 // interleaved, so a burst of load from elsewhere hits every design alike.
@@ -135,6 +175,7 @@ const results = {}
 for (const c of candidates) {
   c.child = await start(0, c.script, c.argv)
   c.url = `https://127.0.0.1:${c.port}`
+  await sanity(c)
   await run('wrk', ['-t1', '-c10', '-d1s', `${c.url}/`]) // warm-up (JIT, pools)
   results[c.name] = { c, ka: [], st: [], hs: [] }
 }
@@ -147,7 +188,7 @@ for (let i = 0; i < RUNS; i++) {
     results[c.name].st.push(await measure(c.child.pid, async () => parseWrk(await run('wrk', ['-t1', '-c8', `-d${SECONDS}s`, `${c.url}/10m`]))))
   }
   for (const c of candidates) {
-    if (c.name === 'undici') continue
+    if (c.name === 'undici' || c.name === 'bytelevel') continue
     results[c.name].hs.push(await measure(c.child.pid, async () => {
       const out = await run('openssl', ['s_time', '-connect', `127.0.0.1:${c.port}`, '-new', '-time', String(SECONDS)])
       const m = /(\d+) connections in ([\d.]+)s/.exec(out) ?? /(\d+) connections in (\d+) real seconds/.exec(out)
@@ -183,7 +224,7 @@ for (const name of Object.keys(results)) {
   lines.push(`| ${c.label} | ${rps.toFixed(0)} ${spread(ka.map((r) => r.rps))} | ${dr ? (rps / dr).toFixed(2) : '-'} | ` +
     `${median(ka.map((r) => r.p50)).toFixed(2)} / ${median(ka.map((r) => r.p99)).toFixed(2)} | ${cpuReq.toFixed(0)} | ` +
     `${mbps.toFixed(0)} ${spread(st.map((r) => r.mbps))} | ${ds ? (mbps / ds).toFixed(2) : '-'} | ` +
-    `${hs.length ? hps.toFixed(0) + ' ' + spread(hs.map((r) => r.hps)) : 'same server as agent'} | ${hs.length ? cpuHs.toFixed(0) : '-'} |`)
+    `${hs.length ? hps.toFixed(0) + ' ' + spread(hs.map((r) => r.hps)) : name === 'bytelevel' ? 'not measured (same TLS layer)' : 'same server as agent'} | ${hs.length ? cpuHs.toFixed(0) : '-'} |`)
   const errs = [...ka, ...st].map((r) => r.errors).filter(Boolean)
   if (errs.length) lines.push(`|   ↳ ${name} errors: ${errs[0]} | | | | | | | | |`)
 }
@@ -198,7 +239,19 @@ if (results.agent && results.undici) {
     (results.gatehouse ? ` The full Gatehouse path (routing, request id, X-Forwarded-*, metrics, access-log check, TLS listener with SNI) costs ${cpuOf('gatehouse').toFixed(0)} µs/request, ` +
       `${(cpuOf('gatehouse') / cpuOf('undici')).toFixed(2)}× the bare undici proxy it is built on.` : ''))
 }
+if (results.bytelevel) {
+  const b = cpuOf('bytelevel')
+  const rel = (name) => results[name] ? ` vs ${results[name].c.name} ${cpuOf(name).toFixed(0)} (${(((b - cpuOf(name)) / cpuOf(name)) * 100).toFixed(0)}%)` : ''
+  const rpsOf = (name) => median(results[name].ka.map((r) => r.rps))
+  lines.push('', `This run, byte-level prototype: ${b.toFixed(0)} µs CPU/request${rel('undici')}${rel('gatehouse')}; ` +
+    `${rpsOf('bytelevel').toFixed(0)} req/s` + (results.undici ? ` (${(rpsOf('bytelevel') / rpsOf('undici')).toFixed(2)}× undici` + (results.gatehouse ? `, ${(rpsOf('bytelevel') / rpsOf('gatehouse')).toFixed(2)}× Gatehouse)` : ')') : '') +
+    `; 10 MiB streaming ${mbOf('bytelevel').toFixed(0)} MB/s. Before measuring, every design passed the runner's sanity check (50 keep-alive GETs on one ` +
+    `connection with the exact body, a 10 MiB download with the right sha256) and the prototype passed \`node bench/dataplane/check-bytelevel.mjs\` (${bytelevelChecks || 'not run'}: ` +
+    '10 MiB upload and chunked upload hashed at the upstream, CL+TE / duplicate CL / obs-fold / bad chunk → 400 with nothing forwarded, pipelining in order, ' +
+    'hop-by-hop both ways, X-Forwarded-*, HEAD/204/chunked responses, mid-body upstream death aborts the client, 502).')
+}
 lines.push('', NOTES)
+if (results.bytelevel) lines.push('', BYTELEVEL_NOTES)
 const section = lines.join('\n') + '\n'
 console.log(section)
 if (WRITE) {
