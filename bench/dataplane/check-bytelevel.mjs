@@ -147,7 +147,7 @@ check('CL+TE is 400 and nothing reaches the upstream', async () => {
   assert.match(out, /^HTTP\/1\.1 400 /); assert.equal((out.match(/HTTP\/1\.1 /g) ?? []).length, 1)
   assert.equal(upRequests, n0)
 })
-check('differing duplicate Content-Length, bad chunk size, obs-fold, TE gzip: 400', async () => {
+check('differing duplicate Content-Length, bad CL, TE gzip, obs-fold, space before colon, NUL, bare LF, no Host, bad chunk size: 400', async () => {
   const n0 = upRequests
   for (const bad of [
     'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
@@ -155,6 +155,8 @@ check('differing duplicate Content-Length, bad chunk size, obs-fold, TE gzip: 40
     'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n',
     'GET / HTTP/1.1\r\nHost : a\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\x00\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\nX-B: 2\r\n\r\n',
     'GET / HTTP/1.1\r\n\r\n'
   ]) assert.match(await raw(bad), /^HTTP\/1\.1 400 /, bad)
   assert.equal(upRequests, n0)

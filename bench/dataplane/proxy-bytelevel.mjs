@@ -11,7 +11,8 @@
 //
 // What it does (and the bench and bench/dataplane/check-bytelevel.mjs rely on):
 // - HTTP/1.1 requests only (HTTP/1.0 gets 505), head <= 16 KiB (else 431),
-//   Host required and single, obs-fold/bare-LF/space-before-colon -> 400.
+//   Host required and single, obs-fold/bare-LF/space-before-colon/control
+//   bytes -> 400.
 // - Request framing: Content-Length (single value or identical duplicates;
 //   digits only) or `Transfer-Encoding: chunked` (the only coding accepted;
 //   chunks parsed so the end is known, forwarded byte for byte). CL+TE,
@@ -134,8 +135,10 @@ function scanChunked (st, buf, off) {
 }
 
 // ---- head parsing (shared by request and response) ----
-// Splits a latin1 head into lines; returns null on a bare CR/LF or obs-fold.
+// Splits a latin1 head into lines; returns null on a control byte, a bare CR/LF or obs-fold.
+const CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/ // control bytes other than HT, CR, LF: never valid in a head
 function headLines (head) {
+  if (CTL.test(head)) return null
   const lines = head.split('\r\n')
   for (let k = 0; k < lines.length; k++) {
     const l = lines[k]
@@ -180,9 +183,11 @@ function hasToken (names, values, header, token) {
 // ---- upstream pool: a free list per target ----
 const pools = new Map() // "host:port" -> Socket[]
 function poolOf (target) {
+  if (target.free !== undefined) return target.free // cached on the target: no key string per request
   const key = `${target.host}:${target.port}`
   let p = pools.get(key)
   if (p === undefined) { p = []; pools.set(key, p) }
+  target.free = p
   return p
 }
 function acquire (target, fresh) {
