@@ -137,7 +137,7 @@ const BYTELEVEL_NOTES = '**Byte-level prototype (issue 4 part 3, third design; n
   'load (wrk -c50, 10.5k req/s, process idle 42% because CPU 1 with wrk and the upstream is the limit) puts about a third of its busy time ' +
   'in native socket writes (TLS encryption + write syscalls: `writev`, `writeLatin1String`), about a quarter in its own JS (head split, ' +
   'field parsing, rewriting: ~15 µs/request) and the rest in Node\'s stream plumbing, reads/decryption and GC: what is left is mostly the ' +
-  'TLS layer and syscalls, which no proxy design in Node avoids (the upstream reached directly over HTTPS costs ~45 µs/request on its own). ' +
+  'TLS layer and syscalls, which no proxy design in Node avoids (the upstream reached directly over HTTPS, TLS plus a node:http server, costs 40-50 µs/request on its own). ' +
   '**What it would cost to make it production-correct** (what the prototype skips): WebSocket/`Upgrade` (answers 501; needs socket-to-socket ' +
   'piping after a 101 and relaying a refusal), HTTP/1.0 clients (505; a chunked response would have to be de-chunked or sent close-delimited), ' +
   'forwarding an upstream\'s own 100 Continue (it answers `Expect: 100-continue` itself and drops the upstream\'s), absolute-form and ' +
