@@ -5,6 +5,7 @@
 // ok, 1 invalid input or failed check, 2 usage error.
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
+import { holdSignals } from './early-signals.js'
 
 const USAGE = `gatehouse — TLS-terminating API gateway
 
@@ -87,6 +88,9 @@ export async function main (argv: string[]): Promise<number> {
       return usage(`unknown command '${command}'`)
   }
 }
+
+// Before anything slow is imported: see early-signals.ts.
+if (process.argv[2] === 'start' || process.argv[2] === 'demo') holdSignals()
 
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code

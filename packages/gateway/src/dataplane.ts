@@ -46,8 +46,8 @@ export interface DataPlane {
   swap(table: RoutingTable): void
   /** Replaces the session-ticket keys (48 bytes) of every context. */
   setTicketKeys(keys: Buffer): void
-  /** Stops accepting, lets in-flight work finish, destroys what remains at the deadline. */
-  drain(deadlineMs: number): Promise<void>
+  /** Stops accepting, lets in-flight work finish, destroys what remains after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>
   readonly table: RoutingTable
 }
 
@@ -316,7 +316,7 @@ class Plane implements DataPlane, PlaneState {
     this.#sessions.clear()
   }
 
-  async drain (deadlineMs: number): Promise<void> {
+  async drain (timeoutMs: number): Promise<void> {
     this.draining = true
     const servers: http.Server[] = [this.#https]
     if (this.#http !== null) servers.push(this.#http)
@@ -324,7 +324,7 @@ class Plane implements DataPlane, PlaneState {
       if (!s.listening) { resolve(); return }
       s.close(() => { resolve() })
     }))
-    const deadline = Date.now() + Math.max(0, deadlineMs)
+    const deadline = Date.now() + Math.max(0, timeoutMs)
     while (this.#connections.size > 0 && Date.now() < deadline) {
       for (const s of servers) s.closeIdleConnections()
       await sleep(Math.min(50, Math.max(1, deadline - Date.now())))
@@ -353,7 +353,10 @@ function onConnectionClose (this: Socket): void {
 // A malformed request head (or a CL/TE conflict caught by Node's parser):
 // answer 400 JSON and close; nothing reaches an upstream.
 function onClientError (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET')) {
+  // Writing an error response into a response already under way would corrupt
+  // it: once its head is out, all that can be done is to cut the connection.
+  const inFlight = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
     socket.destroy()
     return
   }

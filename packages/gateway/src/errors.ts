@@ -15,6 +15,16 @@ export const ERRORS = {
     message: 'bad request',
     hint: 'the request head is malformed or its framing is ambiguous (Content-Length with Transfer-Encoding, or conflicting Content-Length values)'
   },
+  GH_GATEWAY_BAD_TARGET: {
+    status: 400,
+    message: 'bad request target',
+    hint: 'send an origin-form target (`/path?query`) without `.` or `..` segments; absolute-form targets are for forward proxies'
+  },
+  GH_GATEWAY_BAD_UPGRADE: {
+    status: 400,
+    message: 'unsupported upgrade',
+    hint: 'only `Upgrade: websocket` is tunnelled to upstreams'
+  },
   GH_GATEWAY_CLIENT_CERT_REQUIRED: {
     status: 401,
     message: 'a verified client certificate is required',

@@ -12,7 +12,7 @@ export type MetricsSnapshot = Array<MetricObjectWithValues<MetricValue<string>>>
 export type ToWorker =
   | { act: 'table', table: RoutingTable, ticketKeys: Buffer | null }
   | { act: 'keys', ticketKeys: Buffer }
-  | { act: 'drain', deadlineMs: number }
+  | { act: 'drain', timeoutMs: number }
   | { act: 'metrics', id: number }
 
 /** Worker -> primary. */

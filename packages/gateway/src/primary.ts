@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.js'
 import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.js'
 import { loadTable } from './config-source.js'
 import { newTicketKeys, TICKET_ROTATION_MS } from './tickets.js'
+import { holdSignals, releaseSignals } from './early-signals.js'
 import { describeTable, listenersDiffer, keepListeners } from './table-info.js'
 
 /** How `gatehouse start` (and the demo) runs the primary. */
@@ -66,9 +67,13 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
   const log = opts.log ?? createLogger('primary')
   const metrics: PrimaryMetrics = createPrimaryMetrics()
 
+  holdSignals()
+  log('info', 'starting', { config: opts.configPath, pid: process.pid, release: RELEASE })
+
   const first = await loadTable(opts.configPath, env)
   for (const w of first.warnings) log('warn', w)
   if (!first.ok) {
+    releaseSignals()
     for (const e of first.errors) log('error', e)
     log('fatal', `${opts.configPath}: ${first.errors.length} error(s); not starting (run \`gatehouse check -c ${opts.configPath}\`)`)
     return 1
@@ -112,19 +117,21 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
     const w = cluster.fork({ GATEHOUSE_WORKER_SLOT: String(slot.index) })
     slot.worker = w
     bySlot.set(w.id, slot)
-    w.on('message', (msg: unknown) => { if (isGatehouseMessage(msg)) onMessage(slot, w, msg as ToPrimary) })
+    // A message still in the IPC pipe when its worker was replaced is stale.
+    w.on('message', (msg: unknown) => { if (slot.worker === w && isGatehouseMessage(msg)) onMessage(slot, w, msg as ToPrimary) })
   }
 
   function onMessage (slot: Slot, w: Worker, msg: ToPrimary): void {
     switch (msg.act) {
       case 'hello':
-        sendTo(w, { act: 'table', table, ticketKeys })
+        // A worker forked just before a SIGTERM drains at once instead of serving.
+        sendTo(w, draining ? { act: 'drain', timeoutMs: table.shutdownTimeoutMs } : { act: 'table', table, ticketKeys })
         break
       case 'listening':
         slot.listening = true
         ports = { https: msg.https, http: msg.http }
         metrics.workersUp.set(slots.filter((s) => s.listening).length)
-        if (!readyAnnounced && slots.every((s) => s.listening)) announceReady()
+        if (!readyAnnounced && !draining && slots.every((s) => s.listening)) announceReady()
         break
       case 'metrics':
         clusterMetrics.receive(w.id, msg.id, msg.snapshot)
@@ -198,6 +205,7 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
     })
     admin = { server: started.server, port: started.address.port }
   } catch (err) {
+    releaseSignals()
     log('fatal', `cannot listen on admin ${table.admin.host}:${table.admin.port}: ${(err as Error).message}; change admin.port or stop what holds it`)
     return 1
   }
@@ -231,10 +239,12 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
       log('warn', 'listener, admin, workers or scheduling settings changed: they need a restart (gatehouse start); applying the rest')
       fresh = keepListeners(table, fresh)
     }
-    if (fresh.tls.sessionTickets && ticketKeys === null) ticketKeys = newTicketKeys()
+    // Tickets switched on by this reload: every worker needs the same new keys.
+    const newKeys = fresh.tls.sessionTickets && ticketKeys === null
+    if (newKeys) ticketKeys = newTicketKeys()
     table = fresh
     loadedAt = Date.now()
-    for (const s of slots) if (s.worker !== null) sendTo(s.worker, { act: 'table', table, ticketKeys: null })
+    for (const s of slots) if (s.worker !== null) sendTo(s.worker, { act: 'table', table, ticketKeys: newKeys ? ticketKeys : null })
     metrics.configReloads.inc({ result: 'success' })
     metrics.lastReloadSuccess.set(Math.floor(loadedAt / 1000))
     setConfigMetrics(metrics, table)
@@ -283,11 +293,10 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
       }
       draining = true
       firstSignalAt = Date.now()
-      const deadline = Date.now() + table.shutdownTimeoutMs
       log('info', `${signal}: draining (up to ${table.shutdownTimeoutMs} ms)`)
       for (const s of slots) {
         if (s.respawnTimer !== null) clearTimeout(s.respawnTimer)
-        if (s.worker !== null) sendTo(s.worker, { act: 'drain', deadlineMs: deadline })
+        if (s.worker !== null) sendTo(s.worker, { act: 'drain', timeoutMs: table.shutdownTimeoutMs })
       }
       const force = setTimeout(() => {
         log('warn', 'shutdown_timeout reached: killing workers that are still busy')
@@ -312,6 +321,10 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
     process.on('SIGHUP', onHup)
     process.on('SIGTERM', onStop)
     process.on('SIGINT', onStop)
+    for (const signal of releaseSignals()) {
+      if (signal === 'SIGHUP') onHup()
+      else onStop(signal)
+    }
   })
 }
 

@@ -17,7 +17,7 @@ import type { Counter, Histogram } from 'prom-client'
 import type { CompiledApi, RoutingTable } from '@gatehouse/config'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { readFraming, upstreamRequestHeaders, clientResponseHeaders, clientResponseHeadersFromBuffers, type Framing, type ForwardInfo } from './headers.js'
-import { normalizeHost, route, type Router } from './router.js'
+import { normalizeHost, routablePath, route, type Router } from './router.js'
 import type { UpstreamPool } from './pool.js'
 import type { CertIndex } from './sni.js'
 import type { AccessLog } from './access-log.js'
@@ -182,6 +182,10 @@ class Exchange {
     this.stats.upstreamDuration.observe(this.upstreamMs / 1000)
     const res = this.res
     if (this.plane.draining) res.shouldKeepAlive = false
+    // The upstream answered before reading the whole body (an early 413, say):
+    // the rest of it is discarded and the connection closes after this response,
+    // since the next request's bytes sit behind the unread body.
+    if (this.hasBody && !this.req.complete) res.shouldKeepAlive = false
     try {
       res.writeHead(statusCode, statusText, clientResponseHeadersFromBuffers(rawHeaders, this.requestId))
     } catch (err) {
@@ -211,6 +215,8 @@ class Exchange {
     if (this.phase !== 1) return
     this.phase = 2
     this.res.end()
+    // Discard a body the upstream did not read (bounded by timeouts.request).
+    if (this.hasBody && !this.req.complete) this.req.resume()
   }
 
   onError (err: NodeJS.ErrnoException): void {
@@ -261,8 +267,12 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
   ex.hasBody = framing.chunked || (framing.contentLength !== null && framing.contentLength !== '0')
 
   const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const path = q === -1 ? url : url.slice(0, q)
+  const path = routablePath(url)
+  if (path === null) {
+    res.shouldKeepAlive = false
+    sendError(ex, 'GH_GATEWAY_BAD_TARGET')
+    return
+  }
   const socket = req.socket as TLSSocket
   const hostHeader = req.headers.host
   const host = normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined))
@@ -517,8 +527,14 @@ export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: 
     return
   }
   const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const path = q === -1 ? url : url.slice(0, q)
+  const path = routablePath(url)
+  // Only WebSocket upgrades are tunnelled: an h2c (or any other) upgrade would
+  // hand the client a raw channel to the upstream past every per-request rule.
+  const upgrade = req.headers.upgrade
+  if (path === null || typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
+    writeRawError(t, path === null ? 'GH_GATEWAY_BAD_TARGET' : 'GH_GATEWAY_BAD_UPGRADE')
+    return
+  }
   const tls = socket as TLSSocket
   const hostHeader = req.headers.host
   const host = normalizeHost(hostHeader ?? (typeof tls.servername === 'string' ? tls.servername : undefined))
@@ -545,7 +561,7 @@ export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: 
     forwardedHost: hostHeader ?? '',
     requestId,
     framing,
-    upgrade: typeof req.headers.upgrade === 'string' ? req.headers.upgrade : 'websocket'
+    upgrade
   })
   let up: ClientRequest
   try {

@@ -80,3 +80,27 @@ export function normalizeHost (raw: string | undefined): string {
   const host = end === raw.length ? raw : raw.slice(0, end)
   return host.toLowerCase()
 }
+
+const DOT_SEGMENTS = new Set(['.', '..', '%2e', '%2e%2e', '.%2e', '%2e.'])
+
+/**
+ * The path of an origin-form request target, or null when the target must be
+ * refused: anything not starting with `/` (absolute-form, authority-form,
+ * `*`), and any `.` or `..` segment, also spelled `%2e` (RFC 3986 §5.2.4).
+ * Routing and per-API policies look at this path; an upstream that removed
+ * dot segments itself could otherwise be sent somewhere the route did not allow.
+ */
+export function routablePath (url: string): string | null {
+  if (url.charCodeAt(0) !== 47 /* / */) return null
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  // Fast path: no "/." and no percent-encoded dot anywhere.
+  if (path.indexOf('/.') === -1 && path.indexOf('%2') === -1) return path
+  let start = 1
+  for (let i = 1; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== 47) continue
+    if (DOT_SEGMENTS.has(path.slice(start, i).toLowerCase())) return null
+    start = i + 1
+  }
+  return path
+}

@@ -20,6 +20,7 @@ function send (msg: ToPrimary): void {
 }
 
 async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void> {
+  if (draining) return
   if (plane !== null) {
     try {
       plane.swap(msg.table)
@@ -52,7 +53,7 @@ function onKeys (msg: Extract<ToWorker, { act: 'keys' }>): void {
 async function onDrain (msg: Extract<ToWorker, { act: 'drain' }>): Promise<void> {
   if (draining) return
   draining = true
-  if (plane !== null) await plane.drain(msg.deadlineMs)
+  if (plane !== null) await plane.drain(msg.timeoutMs)
   // Disconnecting lets the primary see a voluntary exit (exitedAfterDisconnect).
   cluster.worker?.disconnect()
   setTimeout(() => process.exit(0), 1000).unref()
