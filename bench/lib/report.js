@@ -7,9 +7,18 @@ import { summarize, fmt, fmtSpread, median, ratio } from './stats.js'
 export const BEGIN = '<!-- bench/run:begin -->'
 export const END = '<!-- bench/run:end -->'
 
-/** Replaces the runner's section in `file` (creating the file or the markers when absent). */
+/**
+ * Replaces the runner's section in `file` (creating the file or the section when absent).
+ * The section's `## ` heading comes first and the begin marker right under it, so the
+ * other tools, which replace "their `## x` up to the next `## `", never swallow a marker;
+ * everything from that heading to the end marker is the runner's.
+ */
 export function spliceResults (file, section) {
-  const block = `${BEGIN}\n${section.trim()}\n${END}`
+  const body = section.trim()
+  const nl = body.indexOf('\n')
+  const heading = nl < 0 ? body : body.slice(0, nl)
+  const rest = nl < 0 ? '' : body.slice(nl + 1)
+  const block = `${heading}\n${BEGIN}\n${rest}${rest ? '\n' : ''}${END}`
   if (!existsSync(file)) {
     writeFileSync(file, `# Benchmark results\n\n${block}\n`)
     return
@@ -17,8 +26,14 @@ export function spliceResults (file, section) {
   const text = readFileSync(file, 'utf8')
   const b = text.indexOf(BEGIN)
   const e = text.indexOf(END)
-  if (b >= 0 && e > b) writeFileSync(file, text.slice(0, b) + block + text.slice(e + END.length))
-  else writeFileSync(file, `${text.trimEnd()}\n\n${block}\n`)
+  if (b >= 0 && e > b) {
+    // Start at the heading line right above the marker when it is the runner's own.
+    const h = text.lastIndexOf('\n## ', b - 2)
+    const start = h >= 0 && text.slice(h + 1, b).trimEnd().split('\n').length === 1 ? h + 1 : b
+    writeFileSync(file, text.slice(0, start) + block + text.slice(e + END.length))
+  } else {
+    writeFileSync(file, `${text.trimEnd()}\n\n${block}\n`)
+  }
 }
 
 function table (header, rows) {

@@ -19,28 +19,40 @@ test.after.each(() => { rmSync(dir, { recursive: true, force: true }) })
 
 test('creates the file with the marked section when absent', () => {
   const file = join(dir, 'RESULTS.md')
-  spliceResults(file, '## run one')
-  const text = readFileSync(file, 'utf8')
-  assert.ok(text.includes(`${BEGIN}\n## run one\n${END}`))
+  spliceResults(file, '## run one\n\nfigures')
+  assert.is(readFileSync(file, 'utf8'), `# Benchmark results\n\n## run one\n${BEGIN}\n\nfigures\n${END}\n`)
 })
 
 test('replaces only its own section, keeping the others byte for byte', () => {
   const file = join(dir, 'RESULTS.md')
   const before = '# Benchmark results\n\n## certs\n\ncerts table | 1 |\n\n'
   const after = '\n\n## config\n\nconfig table\n\n## dataplane\n\nx\n'
-  writeFileSync(file, `${before}${BEGIN}\nold run\n${END}${after}`)
+  writeFileSync(file, `${before}## old run\n${BEGIN}\nold figures\n${END}${after}`)
   spliceResults(file, '## new run\n\nfigures')
-  const text = readFileSync(file, 'utf8')
-  assert.is(text, `${before}${BEGIN}\n## new run\n\nfigures\n${END}${after}`)
+  assert.is(readFileSync(file, 'utf8'), `${before}## new run\n${BEGIN}\n\nfigures\n${END}${after}`)
   spliceResults(file, '## third run')
-  assert.is(readFileSync(file, 'utf8'), `${before}${BEGIN}\n## third run\n${END}${after}`)
+  assert.is(readFileSync(file, 'utf8'), `${before}## third run\n${BEGIN}\n${END}${after}`)
 })
 
 test('appends the section to a file that has none yet', () => {
   const file = join(dir, 'RESULTS.md')
   writeFileSync(file, '# Benchmark results\n\n## certs\n\nkeep\n')
-  spliceResults(file, '## run')
-  assert.is(readFileSync(file, 'utf8'), `# Benchmark results\n\n## certs\n\nkeep\n\n${BEGIN}\n## run\n${END}\n`)
+  spliceResults(file, '## run\nx')
+  assert.is(readFileSync(file, 'utf8'), `# Benchmark results\n\n## certs\n\nkeep\n\n## run\n${BEGIN}\nx\n${END}\n`)
+})
+
+// Regression: the other tools replace "## their-section up to the next '\n## '". With the
+// begin marker above the runner's heading, regenerating the section before it ate the marker.
+test('a neighbour that replaces "its ## section up to the next ## " leaves both markers intact', () => {
+  const file = join(dir, 'RESULTS.md')
+  writeFileSync(file, '# Benchmark results\n\n## dataplane\n\nold\n')
+  spliceResults(file, '## Side by side\n\nrun one')
+  const text = readFileSync(file, 'utf8')
+  const start = text.indexOf('## dataplane')
+  const next = text.indexOf('\n## ', start + 1)
+  writeFileSync(file, text.slice(0, start) + '## dataplane\n\nnew\n' + text.slice(next + 1))
+  spliceResults(file, '## Side by side\n\nrun two')
+  assert.is(readFileSync(file, 'utf8'), `# Benchmark results\n\n## dataplane\n\nnew\n## Side by side\n${BEGIN}\n\nrun two\n${END}\n`)
 })
 
 test('medians, spreads and percentiles', () => {

@@ -108,7 +108,7 @@ test('Connection: close sanity check passed for Gatehouse', () => {
 test('RESULTS section written between markers, other sections kept', () => {
   const md = readFileSync(join(dir, 'RESULTS.md'), 'utf8')
   assert.ok(md.startsWith('# Benchmark results\n\n## certs\n\nleft alone\n'))
-  assert.match(md, /<!-- bench\/run:begin -->\n## Side by side/)
+  assert.match(md, /\n## Side by side[^\n]*\n<!-- bench\/run:begin -->\n/)
   assert.match(md, /### keepalive/)
   assert.match(md, /<!-- bench\/run:end -->\n$/)
   assert.ok(out.commands.some((c) => c.includes('cli.js start')), 'the exact gatehouse command is recorded')
