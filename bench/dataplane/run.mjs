@@ -129,8 +129,9 @@ const BYTELEVEL_NOTES = '**Byte-level prototype (issue 4 part 3, third design; n
   'status line and headers of the response to learn its framing (Content-Length, chunked scanned byte by byte without re-encoding, ' +
   'close-delimited, 1xx, HEAD/204/304) and pipes the rest untouched with pause/resume backpressure; no IncomingMessage, ServerResponse, ' +
   'ClientRequest or header object exists per request. **Gain:** in the interleaved runs it spends 20-45% less CPU per keep-alive request ' +
-  'than the bare undici proxy (this run\'s table; the first interleaved run gave 75 vs 130 µs) and about half of the full Gatehouse path, ' +
-  'and streams 10 MiB faster than every other design (fewer copies and stream layers between the two sockets). The Gatehouse comparison ' +
+  'than the bare undici proxy and about half of the full Gatehouse path (medians of three 5-run interleaved runs on 2026-11-28, ' +
+  'byte-level / undici / Gatehouse: 71 / 92 / 141, 77 / 118 / 175, 79 / 134 / 163 µs; lowest of the three in every single run), ' +
+  'and streams 10 MiB faster than every other proxy in every run (fewer copies and stream layers between the two sockets). The Gatehouse comparison ' +
   'overstates the gain: the prototype has no metrics, access log, per-request timers or the DESIGN.md router; the undici comparison ' +
   'understates it a little (that row uses a constant request id and no routing). A fair expectation for a production byte-level path is ' +
   'roughly a quarter to a third less CPU per request than today\'s Gatehouse path. A CPU profile of the prototype under the keep-alive ' +
