@@ -267,18 +267,12 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
   ex.hasBody = framing.chunked || (framing.contentLength !== null && framing.contentLength !== '0')
 
   const url = req.url ?? '/'
-  const path = routablePath(url)
-  if (path === null) {
-    res.shouldKeepAlive = false
-    sendError(ex, 'GH_GATEWAY_BAD_TARGET')
-    return
-  }
   const socket = req.socket as TLSSocket
   const hostHeader = req.headers.host
-  const host = normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined))
-  const r = route(plane.current.router, host, path)
-  if (r === undefined) {
-    sendError(ex, 'GH_GATEWAY_NO_ROUTE')
+  const r = admit(plane, url, hostHeader, socket)
+  if (typeof r === 'string') {
+    if (r === 'GH_GATEWAY_BAD_TARGET') res.shouldKeepAlive = false
+    sendError(ex, r)
     return
   }
   ex.route = r
@@ -288,11 +282,7 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
     return
   }
 
-  let target = url
-  if (r.stripLength > 0) {
-    target = url.slice(r.stripLength)
-    if (target.length === 0 || target.charCodeAt(0) !== 47 /* / */) target = '/' + target
-  }
+  const target = stripTarget(r, url)
   const pool = pickPool(r)
   ex.pool = pool
   const info: ForwardInfo = {
@@ -320,6 +310,21 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
     bodyTimeout: 0
   }
   sendUpstream(ex)
+}
+
+/** The API a request (or upgrade) goes to, or why it goes nowhere; shared by both paths. */
+function admit (plane: PlaneState, url: string, hostHeader: string | undefined, socket: TLSSocket): ApiRoute | 'GH_GATEWAY_BAD_TARGET' | 'GH_GATEWAY_NO_ROUTE' {
+  const path = routablePath(url)
+  if (path === null) return 'GH_GATEWAY_BAD_TARGET'
+  const host = normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined))
+  return route(plane.current.router, host, path) ?? 'GH_GATEWAY_NO_ROUTE'
+}
+
+/** The request target with the API's listen path removed when `strip_listen_path` is on; query kept as sent. */
+function stripTarget (r: ApiRoute, url: string): string {
+  if (r.stripLength === 0) return url
+  const target = url.slice(r.stripLength)
+  return target.length === 0 || target.charCodeAt(0) !== 47 /* / */ ? '/' + target : target
 }
 
 /** Round-robin (or least in-flight) over the API's targets, skipping one that just refused a connection. */
@@ -527,20 +532,18 @@ export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: 
     return
   }
   const url = req.url ?? '/'
-  const path = routablePath(url)
   // Only WebSocket upgrades are tunnelled: an h2c (or any other) upgrade would
   // hand the client a raw channel to the upstream past every per-request rule.
   const upgrade = req.headers.upgrade
-  if (path === null || typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
-    writeRawError(t, path === null ? 'GH_GATEWAY_BAD_TARGET' : 'GH_GATEWAY_BAD_UPGRADE')
+  if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
+    writeRawError(t, 'GH_GATEWAY_BAD_UPGRADE')
     return
   }
   const tls = socket as TLSSocket
   const hostHeader = req.headers.host
-  const host = normalizeHost(hostHeader ?? (typeof tls.servername === 'string' ? tls.servername : undefined))
-  const r = route(plane.current.router, host, path)
-  if (r === undefined) {
-    writeRawError(t, 'GH_GATEWAY_NO_ROUTE')
+  const r = admit(plane, url, hostHeader, tls)
+  if (typeof r === 'string') {
+    writeRawError(t, r)
     return
   }
   t.stats = r.stats
@@ -548,11 +551,7 @@ export function handleUpgrade (plane: PlaneState, req: IncomingMessage, socket: 
     writeRawError(t, 'GH_GATEWAY_CLIENT_CERT_REQUIRED')
     return
   }
-  let target = url
-  if (r.stripLength > 0) {
-    target = url.slice(r.stripLength)
-    if (target.length === 0 || target.charCodeAt(0) !== 47) target = '/' + target
-  }
+  const target = stripTarget(r, url)
   const pool = pickPool(r)
   const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
     host: r.preserveHost && hostHeader !== undefined ? hostHeader : pool.hostHeader,
