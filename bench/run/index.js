@@ -232,7 +232,7 @@ try {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     elapsedS: (finishedAt - startedAt) / 1000,
-    argv: ['pnpm bench', ...process.argv.slice(2)].join(' ').replace('pnpm bench --', 'pnpm bench'),
+    argv: ['pnpm bench', ...process.argv.slice(2).filter((x, i) => !(i === 0 && x === '--'))].join(' '),
     nproc: nproc(),
     cpu: cpuModel(),
     kernel: release(),
