@@ -10,6 +10,7 @@ import http from 'node:http'
 import { join } from 'node:path'
 import { which, firstLine } from './sys.js'
 import { waitForPort, freePort, stopChild, readyOrKill } from './spawn.js'
+import { nginxConfHead } from './nginx-conf.js'
 
 export const SMALL_BODY = 'Hello from the Gatehouse bench upstream: a small fixed body of ~100 bytes.\n'.padEnd(100, '.')
 export const BIG_BYTES = 10 * 1024 * 1024
@@ -31,22 +32,7 @@ async function startNginxUpstream (dir, port) {
   mkdirSync(join(root, 'www'), { recursive: true })
   writeFileSync(join(root, 'www', '10m'), Buffer.alloc(BIG_BYTES, 120))
   const conf = join(root, 'nginx.conf')
-  writeFileSync(conf, `# bench upstream (generated)
-worker_processes 2;
-daemon off;
-master_process on;
-pid ${root}/nginx.pid;
-error_log ${root}/error.log warn;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_rlimit_nofile 20000;
-events { worker_connections 16000; }
-http {
-  access_log off;
-  client_body_temp_path ${root}/client_body;
-  proxy_temp_path ${root}/proxy; fastcgi_temp_path ${root}/fastcgi; uwsgi_temp_path ${root}/uwsgi; scgi_temp_path ${root}/scgi;
-  keepalive_timeout 300s;
-  keepalive_requests 10000000;
-  sendfile on;
+  writeFileSync(conf, nginxConfHead({ label: 'bench upstream', root, workers: 2, keepaliveTimeout: '300s' }) + `  sendfile on;
   upstream sink { server 127.0.0.1:${sink.port}; keepalive 64; }
   server {
     listen 127.0.0.1:${port} backlog=4096;

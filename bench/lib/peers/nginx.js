@@ -10,6 +10,7 @@ import { writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { firstLine, pinned, shellLine } from '../sys.js'
 import { freePort, waitForPort, stopChild, readyOrKill } from '../spawn.js'
+import { nginxConfHead } from '../nginx-conf.js'
 
 export async function startNginx ({ dir, material, upstreamPort, workers, cpu }) {
   const root = join(dir, 'nginx-proxy')
@@ -29,22 +30,7 @@ export async function startNginx ({ dir, material, upstreamPort, workers, cpu })
       client_max_body_size 0;
     }`
   const conf = join(root, 'nginx.conf')
-  writeFileSync(conf, `# bench: nginx TLS proxy (generated)
-worker_processes ${workers};
-daemon off;
-master_process on;
-pid ${root}/nginx.pid;
-error_log ${root}/error.log warn;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-worker_rlimit_nofile 20000;
-events { worker_connections 16000; }
-http {
-  access_log off;
-  client_body_temp_path ${root}/client_body;
-  proxy_temp_path ${root}/proxy; fastcgi_temp_path ${root}/fastcgi; uwsgi_temp_path ${root}/uwsgi; scgi_temp_path ${root}/scgi;
-  keepalive_timeout 120s;
-  keepalive_requests 10000000;
-  ssl_protocols TLSv1.2 TLSv1.3;
+  writeFileSync(conf, nginxConfHead({ label: 'bench: nginx TLS proxy', root, workers, keepaliveTimeout: '120s' }) + `  ssl_protocols TLSv1.2 TLSv1.3;
   upstream up { server 127.0.0.1:${upstreamPort}; keepalive 128; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:${port} ssl default_server backlog=4096;
