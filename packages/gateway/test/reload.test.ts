@@ -6,13 +6,10 @@ import * as assert from 'uvu/assert'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from 'node:tls'
-import { adminGet, configYaml, freePort, get, loadLoop, makeCerts, metricSum, runCli, startUpstream, tempDir, until, type GatewayConfig, type Running } from './helpers/cluster.js'
+import { adminGet, configYaml, get, loadLoop, makeCerts, metricSum, reloadFixture, runCli, until, type ReloadFixture, type Running } from './helpers/cluster.js'
 
 const test = suite('reload')
-const ctx = {} as {
-  tmp: ReturnType<typeof tempDir>, one: Awaited<ReturnType<typeof startUpstream>>, two: Awaited<ReturnType<typeof startUpstream>>,
-  gw: Running, file: string, base: GatewayConfig, ca: string
-}
+const ctx = {} as ReloadFixture & { gw: Running, file: string }
 
 async function servedSerial (port: number, servername: string): Promise<string> {
   return await new Promise((resolve, reject) => {
@@ -30,12 +27,7 @@ async function reloads (result: string): Promise<number> {
 }
 
 test.before(async () => {
-  ctx.tmp = tempDir()
-  const certs = makeCerts(ctx.tmp.dir, ['api.test.localhost', 'new.test.localhost'])
-  ctx.ca = readFileSync(certs.ca, 'utf8')
-  ctx.one = await startUpstream('one')
-  ctx.two = await startUpstream('two')
-  ctx.base = { httpsPort: await freePort(), adminPort: await freePort(), cert: certs.cert, key: certs.key, apis: [{ name: 'one', domain: 'api.test.localhost', target: ctx.one.url }] }
+  Object.assign(ctx, await reloadFixture())
   ctx.file = join(ctx.tmp.dir, 'gatehouse.yaml')
   writeFileSync(ctx.file, configYaml(ctx.base))
   ctx.gw = runCli(['start', '-c', ctx.file, '--workers', '2'])
@@ -44,9 +36,7 @@ test.before(async () => {
 
 test.after(async () => {
   await ctx.gw?.stop()
-  await ctx.one?.close()
-  await ctx.two?.close()
-  ctx.tmp?.cleanup()
+  await ctx.close?.()
 })
 
 test('a reload that adds an API under load fails no request, and the new API answers', async () => {

@@ -3,12 +3,12 @@
 // symlink through `..data`, and the update swaps that symlink atomically).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { adminGet, configYaml, freePort, get, makeCerts, metricSum, runCli, startUpstream, tempDir, until, type GatewayConfig, type Running } from './helpers/cluster.js'
+import { adminGet, configYaml, get, metricSum, reloadFixture, runCli, until, type ReloadFixture, type Running } from './helpers/cluster.js'
 
 const test = suite('watch')
-const ctx = {} as { tmp: ReturnType<typeof tempDir>, one: Awaited<ReturnType<typeof startUpstream>>, two: Awaited<ReturnType<typeof startUpstream>>, gw: Running, base: GatewayConfig, ca: string, mount: string }
+const ctx = {} as ReloadFixture & { gw: Running, mount: string }
 
 const WATCH = 'reload: { watch: true }\n'
 
@@ -22,12 +22,7 @@ function kubeletUpdate (mount: string, generation: string, text: string): void {
 }
 
 test.before(async () => {
-  ctx.tmp = tempDir()
-  const certs = makeCerts(ctx.tmp.dir, ['api.test.localhost', 'new.test.localhost'])
-  ctx.ca = readFileSync(certs.ca, 'utf8')
-  ctx.one = await startUpstream('one')
-  ctx.two = await startUpstream('two')
-  ctx.base = { httpsPort: await freePort(), adminPort: await freePort(), cert: certs.cert, key: certs.key, workers: 1, extra: '', apis: [{ name: 'one', domain: 'api.test.localhost', target: ctx.one.url }] }
+  Object.assign(ctx, await reloadFixture({ workers: 1, extra: '' }))
   ctx.mount = join(ctx.tmp.dir, 'mount')
   mkdirSync(ctx.mount)
   kubeletUpdate(ctx.mount, '..2026_01_01_gen1', WATCH + configYaml(ctx.base))
@@ -38,9 +33,7 @@ test.before(async () => {
 
 test.after(async () => {
   await ctx.gw?.stop()
-  await ctx.one?.close()
-  await ctx.two?.close()
-  ctx.tmp?.cleanup()
+  await ctx.close?.()
 })
 
 test('a ConfigMap-style symlink swap reloads the config without a signal', async () => {

@@ -3,7 +3,7 @@
 // plain upstream on 127.0.0.1, bounded load loops, and a handle on the
 // process's JSON log lines.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { request as httpsRequest, Agent } from 'node:https'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
@@ -267,4 +267,30 @@ export function metricSum (text: string, name: string, labelFilter = ''): number
     sum += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return sum
+}
+
+/** What the reload tests share: a CA-signed certificate for two hosts, upstreams `one` and `two`, and a one-API config. */
+export interface ReloadFixture {
+  tmp: ReturnType<typeof tempDir>
+  ca: string
+  one: Awaited<ReturnType<typeof startUpstream>>
+  two: Awaited<ReturnType<typeof startUpstream>>
+  base: GatewayConfig
+  close: () => Promise<void>
+}
+
+/** Sets up a ReloadFixture; `extra` fields are merged into the base config. */
+export async function reloadFixture (extra: Partial<GatewayConfig> = {}): Promise<ReloadFixture> {
+  const tmp = tempDir()
+  const certs = makeCerts(tmp.dir, ['api.test.localhost', 'new.test.localhost'])
+  const one = await startUpstream('one')
+  const two = await startUpstream('two')
+  const base: GatewayConfig = {
+    httpsPort: await freePort(), adminPort: await freePort(), cert: certs.cert, key: certs.key,
+    apis: [{ name: 'one', domain: 'api.test.localhost', target: one.url }], ...extra
+  }
+  return {
+    tmp, ca: readFileSync(certs.ca, 'utf8'), one, two, base,
+    close: async () => { await one.close(); await two.close(); tmp.cleanup() }
+  }
 }
