@@ -26,6 +26,7 @@ import { createPool, poolKey, retirePool, destroyPool, type UpstreamPool } from 
 import { openAccessLog } from './access-log.js'
 import { handleRequest, handleUpgrade, routeStats, errorBody, newRequestId, type ApiRoute, type Generation, type PlaneState, type RouteStats } from './proxy.js'
 import { GatehouseError } from './errors.js'
+import { serveFast, closeIdleFast, type FastConn, type FastPlane } from './fastpath.js'
 import { kPlane } from './symbols.js'
 
 /** Options of createDataPlane. */
@@ -49,7 +50,13 @@ export interface DataPlane {
   /** Stops accepting, lets in-flight work finish, destroys what remains after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>
   readonly table: RoutingTable
+  /** Requests the fast path served, and connections it handed to node:http. */
+  readonly fastStats: { readonly requests: number, readonly handoffs: number }
 }
+
+// `GATEHOUSE_FAST_PATH=off` serves every connection with node:http (the
+// byte-level fast path's kill switch, and its A/B baseline in the bench).
+const FAST_PATH = process.env.GATEHOUSE_FAST_PATH !== 'off'
 
 // Session-id cache (TLS 1.2 clients without tickets): bounded, short-lived.
 const SESSION_CACHE_MAX = 20_000
@@ -80,14 +87,18 @@ export function handshakeErrorReason (err: NodeJS.ErrnoException): string {
   return HANDSHAKE_REASONS[err.code ?? ''] ?? 'other'
 }
 
-class Plane implements DataPlane, PlaneState {
+class Plane implements DataPlane, FastPlane {
   current: Generation
   metrics: WorkerMetrics
   accessLog: ReturnType<typeof openAccessLog>
   log: (obj: Record<string, unknown>) => void
   draining = false
   unmatched: RouteStats
+  fastConnections = new Set<FastConn>()
+  fastStats = { requests: 0, handoffs: 0 }
   #ticketKeys: Buffer
+  /** node:http's connection handler of the https server: the full path. */
+  #httpConnection: (socket: TLSSocket) => void
   #pools = new Map<string, UpstreamPool>()
   #stats = new Map<string, RouteStats>()
   #https: https.Server
@@ -119,6 +130,12 @@ class Plane implements DataPlane, PlaneState {
       noDelay: true
     })
     this.#applyTimeouts(this.#https, table)
+    // node:http serves a TLS connection from 'secureConnection'; the fast path
+    // takes it first and hands it over when a request needs the full path.
+    const [httpConnection] = this.#https.listeners('secureConnection') as Array<(socket: TLSSocket) => void>
+    if (httpConnection === undefined) throw new Error('https.Server has no connection listener')
+    this.#httpConnection = httpConnection
+    this.#https.removeListener('secureConnection', httpConnection)
     this.#https.on('request', this.#onRequest)
     this.#https.on('upgrade', this.#onUpgrade)
     this.#https.on('connection', this.#onConnection)
@@ -128,6 +145,15 @@ class Plane implements DataPlane, PlaneState {
     this.#https.on('error', this.#onServerError)
     this.#https.on('newSession', this.#onNewSession)
     this.#https.on('resumeSession', this.#onResumeSession)
+    this.#https.on('secureConnection', FAST_PATH ? this.#serveFast : this.#httpConnection)
+  }
+
+  #serveFast = (socket: TLSSocket): void => {
+    serveFast(this, socket)
+  }
+
+  handOff (socket: TLSSocket): void {
+    this.#httpConnection.call(this.#https, socket)
   }
 
   get table (): RoutingTable { return this.current.table }
@@ -327,6 +353,7 @@ class Plane implements DataPlane, PlaneState {
     const deadline = Date.now() + Math.max(0, timeoutMs)
     while (this.#connections.size > 0 && Date.now() < deadline) {
       for (const s of servers) s.closeIdleConnections()
+      closeIdleFast(this)
       await sleep(Math.min(50, Math.max(1, deadline - Date.now())))
     }
     for (const socket of this.#connections) socket.destroy()

@@ -1,5 +1,6 @@
-// Keep-alive connection pools towards upstream targets: one undici Pool (and a
-// node:http Agent for Upgrade requests) per target URL and TLS setting, shared by every API that uses the same pair and kept
+// Keep-alive connection pools towards upstream targets: one undici Pool (a
+// node:http Agent for Upgrade requests, and a free list of raw sockets for the
+// fast path) per target URL and TLS setting, shared by every API that uses the same pair and kept
 // across table swaps while a target stays configured. The pool's idle timeout
 // is shorter than common upstream keep-alive timeouts (nginx 75 s, Node 5 s),
 // so the gateway closes an idle socket before the upstream does and the
@@ -9,6 +10,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { createHash } from 'node:crypto'
+import type { Socket } from 'node:net'
 import { Pool } from 'undici'
 import type { UpstreamTls } from '@gatehouse/config'
 
@@ -31,12 +33,16 @@ export interface UpstreamPool {
   failedAt: number
   /** Requests in flight through this pool (least_conn balancing). */
   active: number
+  /** Idle keep-alive sockets of the fast path (fastpath.ts), most recently used last. */
+  free: Socket[]
+  /** Retired by a table swap: sockets coming back are closed instead of kept. */
+  retired: boolean
 }
 
 // Free sockets idle longer than this are closed by the gateway (ms).
-const POOL_IDLE_MS = 4000
+export const POOL_IDLE_MS = 4000
 // Idle sockets kept per target; more concurrent requests open more sockets.
-const POOL_MAX_FREE = 1024
+export const POOL_MAX_FREE = 1024
 
 /** The pool key of a target with its TLS settings. */
 export function poolKey (target: string, tls: UpstreamTls): string {
@@ -99,12 +105,16 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     agent,
     request: isHttps ? https.request : http.request,
     failedAt: 0,
-    active: 0
+    active: 0,
+    free: [],
+    retired: false
   }
 }
 
 /** Closes the idle sockets of a pool that is no longer configured; busy ones finish and are closed when they go idle. */
 export function retirePool (pool: UpstreamPool): void {
+  pool.retired = true
+  for (const socket of pool.free.splice(0)) socket.destroy()
   // close() lets requests in flight finish, then closes the connections.
   pool.dispatcher.close().catch(() => {})
   const free = pool.agent.freeSockets
@@ -118,6 +128,8 @@ export function retirePool (pool: UpstreamPool): void {
 
 /** Destroys every socket of a pool (drain deadline). */
 export function destroyPool (pool: UpstreamPool): void {
+  pool.retired = true
+  for (const socket of pool.free.splice(0)) socket.destroy()
   pool.dispatcher.destroy().catch(() => {})
   pool.agent.destroy()
 }

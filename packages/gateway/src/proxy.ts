@@ -75,10 +75,10 @@ const METHOD_INDEX = new Map<string, number>([
 ])
 
 // RFC 9110 §9.2.2: requests that may be replayed after a connection failure.
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+export const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 // Errors meaning nothing reached the upstream: safe to try another target.
-const CONNECT_FAILED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
+export const CONNECT_FAILED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
 
 // How long a target that refused a connection is skipped by round-robin (ms).
 const FAILED_TARGET_SKIP_MS = 2000
@@ -97,7 +97,8 @@ export function routeStats (metrics: WorkerMetrics, name: string): RouteStats {
   }
 }
 
-function countRequest (stats: RouteStats, method: string, code: number): void {
+/** Counts one answered request under its api/method/code children. */
+export function countRequest (stats: RouteStats, method: string, code: number): void {
   const key = code * 16 + (METHOD_INDEX.get(method) ?? 0)
   let child = stats.counters.get(key)
   if (child === undefined) {
@@ -109,7 +110,7 @@ function countRequest (stats: RouteStats, method: string, code: number): void {
 
 // A client-supplied id is kept when it is short and printable ASCII, so it can
 // go into logs and headers as-is; anything else gets a fresh one.
-function acceptRequestId (value: string | string[] | undefined): string | null {
+export function acceptRequestId (value: string | string[] | undefined): string | null {
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) return null
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
@@ -313,7 +314,7 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
 }
 
 /** The API a request (or upgrade) goes to, or why it goes nowhere; shared by both paths. */
-function admit (plane: PlaneState, url: string, hostHeader: string | undefined, socket: TLSSocket): ApiRoute | 'GH_GATEWAY_BAD_TARGET' | 'GH_GATEWAY_NO_ROUTE' {
+export function admit (plane: PlaneState, url: string, hostHeader: string | undefined, socket: TLSSocket): ApiRoute | 'GH_GATEWAY_BAD_TARGET' | 'GH_GATEWAY_NO_ROUTE' {
   const path = routablePath(url)
   if (path === null) return 'GH_GATEWAY_BAD_TARGET'
   const host = normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined))
@@ -321,14 +322,14 @@ function admit (plane: PlaneState, url: string, hostHeader: string | undefined, 
 }
 
 /** The request target with the API's listen path removed when `strip_listen_path` is on; query kept as sent. */
-function stripTarget (r: ApiRoute, url: string): string {
+export function stripTarget (r: ApiRoute, url: string): string {
   if (r.stripLength === 0) return url
   const target = url.slice(r.stripLength)
   return target.length === 0 || target.charCodeAt(0) !== 47 /* / */ ? '/' + target : target
 }
 
 /** Round-robin (or least in-flight) over the API's targets, skipping one that just refused a connection. */
-function pickPool (r: ApiRoute): UpstreamPool {
+export function pickPool (r: ApiRoute): UpstreamPool {
   const pools = r.pools
   const n = pools.length
   if (n === 1) return pools[0] as UpstreamPool

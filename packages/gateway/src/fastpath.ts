@@ -1,0 +1,728 @@
+// The fast path: ordinary HTTP/1.1 requests proxied byte-level. A TLS
+// connection starts here; each request head is parsed from the socket's
+// buffer (h1.ts, a strict subset), routed with the same router and rules as
+// proxy.ts, and its rewritten head plus the body bytes go straight to a pooled
+// keep-alive socket of the upstream. Only the response's status line and
+// fields are parsed; the body is relayed untouched (Content-Length or chunked)
+// or chunked on the way (close-delimited), with pause/resume backpressure both
+// ways. No IncomingMessage, ServerResponse or header object exists per request:
+// this halves the CPU a keep-alive request costs (bench/RESULTS.md).
+//
+// Whatever is not plainly ordinary goes to node:http for the rest of the
+// connection (`handOff`): a head split across reads, anything h1.ts refuses
+// (chunked request bodies, Expect, Upgrade, HTTP/1.0, odd bytes), a request
+// that would be answered with a gateway error before reaching an upstream
+// (no route, bad target, mTLS), and an upstream reached over TLS. The bytes
+// already read are put back, so node:http sees the connection as if it had
+// been its own from that request on. Upstream failures after the request was
+// sent are answered here, with the same JSON errors, retry and timeout rules.
+import net, { type Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import { STATUS_CODES } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { parseRequestHead, parseResponseHead, newChunkScan, scanChunked, type RequestHead, type ChunkScan } from './h1.js'
+import { acceptRequestId, admit, countRequest, errorBody, newRequestId, pickPool, stripTarget, CONNECT_FAILED, IDEMPOTENT, type ApiRoute, type PlaneState, type RouteStats } from './proxy.js'
+import { POOL_IDLE_MS, POOL_MAX_FREE, type UpstreamPool } from './pool.js'
+import { ERRORS, type GatewayErrorCode } from './errors.js'
+import { kBytesRead } from './symbols.js'
+
+/** What the fast path needs from the data plane besides PlaneState. */
+export interface FastPlane extends PlaneState {
+  /** Gives a connection to node:http (call after the bytes read were put back). */
+  handOff(socket: TLSSocket): void
+  /** Connections the fast path serves (drain closes the idle ones). */
+  fastConnections: Set<FastConn>
+  /** Counters: requests served here, connections handed to node:http. */
+  fastStats: { requests: number, handoffs: number }
+}
+
+const kConn = Symbol('gatehouse.fastpath.conn')
+const kUp = Symbol('gatehouse.fastpath.exchange')
+const kPool = Symbol('gatehouse.fastpath.pool')
+
+// node:http's default maxHeaderSize: a longer head goes to node:http for its 431.
+const MAX_HEAD = 16 * 1024
+const CRLF2 = Buffer.from('\r\n\r\n')
+const LAST_CHUNK = Buffer.from('0\r\n\r\n')
+
+/** One client connection on the fast path. */
+export class FastConn {
+  plane: FastPlane
+  socket: TLSSocket
+  /** Bytes read but not yet used: the next request head (pipelined or not yet parsed). */
+  pending: Buffer | null = null
+  ex: FastExchange | null = null
+  /** Close once the current response ends (client asked, draining, or an unread body). */
+  closeAfter = false
+  /** node:http serves the connection now. */
+  handedOff = false
+  constructor (plane: FastPlane, socket: TLSSocket) {
+    this.plane = plane
+    this.socket = socket
+  }
+}
+
+/** Starts serving a new TLS connection on the fast path. */
+export function serveFast (plane: FastPlane, socket: TLSSocket): void {
+  const conn = new FastConn(plane, socket)
+  ;(socket as unknown as Record<symbol, FastConn>)[kConn] = conn
+  plane.fastConnections.add(conn)
+  socket.on('data', onClientData)
+  socket.on('drain', onClientDrain)
+  socket.on('timeout', onClientTimeout)
+  socket.on('end', onClientEnd)
+  socket.on('error', onClientError)
+  socket.on('close', onClientClose)
+  const t = plane.current.table.timeouts
+  socket.setTimeout(t.headersMs > 0 ? t.headersMs : t.keepAliveMs)
+}
+
+/** Closes the fast-path connections that have no request in flight (drain). */
+export function closeIdleFast (plane: FastPlane): void {
+  for (const conn of plane.fastConnections) {
+    if (conn.ex === null && conn.pending === null) conn.socket.destroy()
+  }
+}
+
+function connOf (socket: TLSSocket): FastConn {
+  return (socket as unknown as Record<symbol, FastConn>)[kConn] as FastConn
+}
+
+function onClientData (this: TLSSocket, chunk: Buffer): void {
+  const conn = connOf(this)
+  const ex = conn.ex
+  if (ex !== null && !ex.reqDone) {
+    ex.onClientBody(chunk)
+    return
+  }
+  if (conn.closeAfter) return
+  conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk])
+  if (ex !== null) {
+    // A pipelined request: it waits until the current response has ended.
+    this.pause()
+    return
+  }
+  nextRequest(conn)
+}
+
+function onClientDrain (this: TLSSocket): void {
+  const ex = connOf(this).ex
+  if (ex !== null && ex.up !== null) ex.up.resume()
+}
+
+function onClientTimeout (this: TLSSocket): void {
+  const conn = connOf(this)
+  const ex = conn.ex
+  if (ex === null) {
+    // Keep-alive idle (or first head) timeout.
+    this.destroy()
+    return
+  }
+  if (!ex.reqDone) ex.requestTimedOut()
+}
+
+function onClientEnd (this: TLSSocket): void {
+  const conn = connOf(this)
+  const ex = conn.ex
+  if (ex === null) {
+    this.end()
+    return
+  }
+  // Half-closed after a complete request: answer it, then close.
+  if (ex.reqDone) conn.closeAfter = true
+  else ex.abort()
+}
+
+function onClientError (this: TLSSocket): void {
+  this.destroy()
+}
+
+function onClientClose (this: TLSSocket): void {
+  const conn = connOf(this)
+  conn.plane.fastConnections.delete(conn)
+  const ex = conn.ex
+  if (ex !== null) ex.clientGone()
+}
+
+/** Gives the connection to node:http, the bytes not yet used put back first. */
+function handOff (conn: FastConn): void {
+  const socket = conn.socket
+  socket.removeListener('data', onClientData)
+  socket.removeListener('drain', onClientDrain)
+  socket.removeListener('timeout', onClientTimeout)
+  socket.removeListener('end', onClientEnd)
+  socket.removeListener('error', onClientError)
+  socket.removeListener('close', onClientClose)
+  socket.setTimeout(0)
+  conn.handedOff = true
+  conn.plane.fastConnections.delete(conn)
+  conn.plane.fastStats.handoffs++
+  socket.pause()
+  if (conn.pending !== null) {
+    socket.unshift(conn.pending)
+    conn.pending = null
+  }
+  conn.plane.handOff(socket)
+  socket.resume()
+}
+
+function nextRequest (conn: FastConn): void {
+  const buf = conn.pending as Buffer
+  const end = buf.indexOf(CRLF2)
+  if (end === -1 || end > MAX_HEAD) {
+    handOff(conn)
+    return
+  }
+  const head = parseRequestHead(buf.toString('latin1', 0, end))
+  if (head === null) {
+    handOff(conn)
+    return
+  }
+  const plane = conn.plane
+  const socket = conn.socket
+  const r = admit(plane, head.target, head.host, socket)
+  if (typeof r === 'string' || (r.mtls && socket.authorized !== true)) {
+    handOff(conn)
+    return
+  }
+  const pool = pickPool(r)
+  if (pool.https) {
+    handOff(conn)
+    return
+  }
+  conn.pending = end + 4 < buf.length ? buf.subarray(end + 4) : null
+  if (head.close || plane.draining) conn.closeAfter = true
+  const ex = new FastExchange(conn, r, pool, head)
+  conn.ex = ex
+  plane.fastStats.requests++
+  ex.begin()
+}
+
+// The reason given when the client went away.
+const STATUS_CLIENT_GONE = 499
+
+/**
+ * One request on the fast path. Every field is declared up front (one hidden
+ * class); the upstream socket's handlers find it through a symbol, so no
+ * closure is created per request (STYLE #5).
+ */
+class FastExchange {
+  conn: FastConn
+  client: TLSSocket
+  route: ApiRoute
+  stats: RouteStats
+  pool: UpstreamPool
+  /** The pool whose in-flight count this request holds. */
+  counted: UpstreamPool | null = null
+  head: RequestHead
+  requestId: string
+  target: string
+  start: number
+  upstreamStart = 0
+  upstreamMs = 0
+  attempts = 0
+  bytesIn0: number
+  bytesOut0: number
+  /** Request body bytes still to come from the client. */
+  reqLeft: number
+  reqDone: boolean
+  up: Socket | null = null
+  upError = ''
+  gotResponseByte = false
+  resHeadBuf: Buffer | null = null
+  resStarted = false
+  status = 0
+  /** >= 0 bytes left, -1 chunked (relayed as is), -2 until the upstream closes (chunked on the way). */
+  resLeft = 0
+  resChunk: ChunkScan | null = null
+  resDone = false
+  upReusable = true
+  finished = false
+  constructor (conn: FastConn, route: ApiRoute, pool: UpstreamPool, head: RequestHead) {
+    this.conn = conn
+    this.client = conn.socket
+    this.route = route
+    this.stats = route.stats
+    this.pool = pool
+    this.head = head
+    this.requestId = acceptRequestId(head.requestId ?? undefined) ?? newRequestId()
+    this.target = stripTarget(route, head.target)
+    this.start = performance.now()
+    const sock = conn.socket as unknown as Record<symbol, number | undefined>
+    this.bytesIn0 = sock[kBytesRead] ?? 0
+    this.bytesOut0 = conn.socket.bytesWritten
+    this.reqLeft = head.contentLength > 0 ? head.contentLength : 0
+    this.reqDone = this.reqLeft === 0
+  }
+
+  begin (): void {
+    const conn = this.conn
+    const t = conn.plane.current.table.timeouts
+    // A body that stops arriving is cut like node:http's requestTimeout would.
+    this.client.setTimeout(this.reqDone ? 0 : t.requestMs > 0 ? t.requestMs : t.headersMs)
+    this.send(false)
+    if (this.reqDone) return
+    const rest = conn.pending
+    conn.pending = null
+    if (rest !== null) this.onClientBody(rest)
+  }
+
+  /** The upstream request head for the current pool. */
+  upstreamHead (): string {
+    const h = this.head
+    const pool = this.pool
+    const ip = this.client.remoteAddress ?? ''
+    const host = this.route.preserveHost ? h.host : pool.hostHeader
+    let out = `${h.method} ${pool.basePath}${this.target} HTTP/1.1\r\nhost: ${host}\r\n${h.fields}` +
+      `x-forwarded-for: ${h.forwardedFor === null ? ip : `${h.forwardedFor}, ${ip}`}\r\n` +
+      `x-forwarded-proto: https\r\nx-forwarded-host: ${h.host}\r\nx-request-id: ${this.requestId}\r\n`
+    if (h.contentLength >= 0) out += `content-length: ${h.contentLength}\r\n`
+    else if (h.method === 'POST' || h.method === 'PUT' || h.method === 'PATCH') out += 'content-length: 0\r\n'
+    return out + 'connection: keep-alive\r\n\r\n'
+  }
+
+  send (fresh: boolean): void {
+    const pool = this.pool
+    this.attempts++
+    if (this.counted !== null) this.counted.active--
+    pool.active++
+    this.counted = pool
+    const up = acquire(pool, fresh)
+    this.up = up
+    this.upError = ''
+    ;(up as unknown as Record<symbol, FastExchange | null>)[kUp] = this
+    this.upstreamStart = performance.now()
+    up.setTimeout(this.route.timeoutMs)
+    up.write(this.upstreamHead(), 'latin1')
+  }
+
+  /** Request body bytes from the client; what follows the body is the next request. */
+  onClientBody (b: Buffer): void {
+    const take = Math.min(this.reqLeft, b.length)
+    this.reqLeft -= take
+    const up = this.up
+    if (take > 0 && up !== null && !up.destroyed) {
+      // Backpressure: stop reading the client until the upstream drains.
+      if (!up.write(take === b.length ? b : b.subarray(0, take))) this.client.pause()
+    }
+    if (take < b.length) {
+      const extra = b.subarray(take)
+      const conn = this.conn
+      conn.pending = conn.pending === null ? extra : Buffer.concat([conn.pending, extra])
+      this.client.pause()
+    }
+    if (this.reqLeft === 0 && !this.reqDone) {
+      this.reqDone = true
+      this.client.setTimeout(0)
+      if (this.resDone) this.complete()
+    }
+  }
+
+  onUpData (b: Buffer): void {
+    this.gotResponseByte = true
+    if (!this.resStarted) {
+      const buf = this.resHeadBuf === null ? b : Buffer.concat([this.resHeadBuf, b])
+      let off = 0
+      for (;;) {
+        const end = buf.indexOf(CRLF2, off)
+        if (end === -1) {
+          if (buf.length - off > MAX_HEAD) { this.brokeUpstream('response head too large'); return }
+          this.resHeadBuf = off === 0 ? buf : buf.subarray(off)
+          return
+        }
+        const r = this.onResponseHead(buf.toString('latin1', off, end))
+        off = end + 4
+        if (r === 0) return // answered with an error
+        if (r === 2) break
+      }
+      this.resHeadBuf = null
+      if (off === buf.length) {
+        if (this.resDone) this.endResponse()
+        return
+      }
+      b = buf.subarray(off)
+      if (this.resDone) {
+        // Bytes after a complete bodiless response: the socket is not trustworthy.
+        this.upReusable = false
+        this.endResponse()
+        return
+      }
+    }
+    this.forwardBody(b)
+  }
+
+  // 0 = answered with an error, 1 = an interim (1xx) head skipped, 2 = the client head is written.
+  onResponseHead (text: string): number {
+    const h = parseResponseHead(text)
+    if (h === null || h.status === 101) {
+      this.brokeUpstream('upstream response head not relayable')
+      return 0
+    }
+    // 1xx interim answers are not relayed (the fast path never sends Expect).
+    if (h.status < 200) return 1
+    const up = this.up as Socket
+    up.setTimeout(0)
+    this.upstreamMs = performance.now() - this.upstreamStart
+    this.stats.upstreamDuration.observe(this.upstreamMs / 1000)
+    if (h.close) this.upReusable = false
+    const conn = this.conn
+    if (conn.plane.draining) conn.closeAfter = true
+    // The upstream answered before the whole body arrived (an early 413): the
+    // rest is not read, so this connection cannot carry another request.
+    if (!this.reqDone) conn.closeAfter = true
+    this.status = h.status
+    let out = `HTTP/1.1 ${h.status} ${h.reason}\r\n${h.fields}`
+    if (!h.hasDate) out += `date: ${httpDate()}\r\n`
+    const method = this.head.method
+    if (method === 'HEAD' || h.status === 204 || h.status === 304) {
+      if (h.status !== 204 && h.status !== 304) {
+        if (h.contentLength >= 0) out += `content-length: ${h.contentLength}\r\n`
+        else if (h.chunked) out += 'transfer-encoding: chunked\r\n'
+      }
+      this.resDone = true
+    } else if (h.chunked) {
+      this.resLeft = -1
+      this.resChunk = newChunkScan()
+      out += 'transfer-encoding: chunked\r\n'
+    } else if (h.contentLength >= 0) {
+      this.resLeft = h.contentLength
+      out += `content-length: ${h.contentLength}\r\n`
+      if (h.contentLength === 0) this.resDone = true
+    } else {
+      // Close-delimited: chunk it on the way, so the client connection lives on.
+      this.resLeft = -2
+      this.upReusable = false
+      out += 'transfer-encoding: chunked\r\n'
+    }
+    out += `x-request-id: ${this.requestId}\r\n`
+    out += conn.closeAfter ? 'connection: close\r\n\r\n' : keepAliveLines(conn.plane)
+    const client = this.client
+    client.cork()
+    client.write(out, 'latin1')
+    // The first body bytes share the head's TLS record.
+    process.nextTick(uncork, client)
+    this.resStarted = true
+    return 2
+  }
+
+  forwardBody (b: Buffer): void {
+    const client = this.client
+    const left = this.resLeft
+    if (left === -2) {
+      if (b.length === 0) return
+      client.cork()
+      client.write(`${b.length.toString(16)}\r\n`, 'latin1')
+      client.write(b)
+      const more = client.write('\r\n', 'latin1')
+      client.uncork()
+      if (!more) (this.up as Socket).pause()
+      return
+    }
+    let take: number
+    if (left === -1) {
+      const st = this.resChunk as ChunkScan
+      take = scanChunked(st, b, 0)
+      if (st.error) {
+        this.conn.plane.log({ level: 'warn', msg: 'upstream sent bad chunked framing', api: this.stats.name, request_id: this.requestId })
+        this.abort()
+        return
+      }
+      if (st.done) this.resDone = true
+    } else {
+      take = Math.min(left, b.length)
+      this.resLeft = left - take
+      if (this.resLeft === 0) this.resDone = true
+    }
+    // More than the framing said: the socket is not reused.
+    if (take < b.length) this.upReusable = false
+    if (take > 0 && !client.write(take === b.length ? b : b.subarray(0, take))) (this.up as Socket).pause()
+    if (this.resDone) this.endResponse()
+  }
+
+  endResponse (): void {
+    this.resDone = true
+    if (this.reqDone) this.complete()
+    // else: the body keeps flowing to the upstream; complete() runs when it ends.
+  }
+
+  /** Both directions ended cleanly. */
+  complete (): void {
+    if (this.finished) return
+    this.finished = true
+    const up = this.up
+    this.up = null
+    if (up !== null) {
+      if (this.upReusable && !up.destroyed) release(this.pool, up)
+      else {
+        ;(up as unknown as Record<symbol, FastExchange | null>)[kUp] = null
+        up.destroy()
+      }
+    }
+    this.record(this.status)
+    const conn = this.conn
+    conn.ex = null
+    const client = this.client
+    if (conn.closeAfter || conn.plane.draining) {
+      client.end()
+      return
+    }
+    client.setTimeout(conn.plane.current.table.timeouts.keepAliveMs)
+    if (conn.pending !== null) setImmediate(resumeConn, conn)
+    else client.resume()
+  }
+
+  /** The upstream socket closed (or failed) while this exchange owned it. */
+  onUpClose (): void {
+    if (this.finished) return
+    const up = this.up
+    this.up = null
+    const code = this.upError
+    if (this.resStarted) {
+      if (this.resLeft === -2) {
+        // Close-delimited body: the close is its end.
+        this.client.write(LAST_CHUNK)
+        this.endResponse()
+        if (!this.finished) this.abort()
+        return
+      }
+      // Died mid-body: the client must not see a truncated body as complete.
+      this.abort()
+      return
+    }
+    const pool = this.pool
+    const connectFailed = CONNECT_FAILED.has(code)
+    if (connectFailed) pool.failedAt = Date.now()
+    const bodiless = this.head.contentLength <= 0
+    if (bodiless && this.attempts < 2 && !this.client.destroyed) {
+      // A pooled connection the upstream closed while idle: replay an idempotent
+      // request once (RFC 9110 §9.2.2; ANCHORS "Keep-alive races").
+      if (!this.gotResponseByte && up !== null && (up as unknown as Record<symbol, boolean>)[kReused] === true && IDEMPOTENT.has(this.head.method)) {
+        this.send(true)
+        return
+      }
+      if (connectFailed && this.route.pools.length > 1) {
+        this.pool = pickPool(this.route)
+        if (!this.pool.https) {
+          this.send(false)
+          return
+        }
+      }
+    }
+    this.conn.plane.log({ level: 'warn', msg: 'upstream request failed', api: this.stats.name, code: code === '' ? 'closed' : code, request_id: this.requestId })
+    this.fail(connectFailed ? 'GH_GATEWAY_UPSTREAM_UNREACHABLE' : 'GH_GATEWAY_UPSTREAM_BROKE')
+  }
+
+  onUpTimeout (): void {
+    if (this.finished || this.resStarted) return
+    this.fail('GH_GATEWAY_UPSTREAM_TIMEOUT')
+  }
+
+  brokeUpstream (why: string): void {
+    this.conn.plane.log({ level: 'warn', msg: why, api: this.stats.name, request_id: this.requestId })
+    if (this.resStarted) this.abort()
+    else this.fail('GH_GATEWAY_UPSTREAM_BROKE')
+  }
+
+  /** Answers with a JSON gateway error (nothing was sent to the client yet). */
+  fail (code: GatewayErrorCode): void {
+    if (this.finished) return
+    this.dropUpstream()
+    const status = ERRORS[code].status
+    this.writeError(status, errorBody(code, this.requestId))
+  }
+
+  /** The client stopped sending its body: 408 like node:http's requestTimeout, then close. */
+  requestTimedOut (): void {
+    if (this.finished) return
+    if (this.resStarted) {
+      this.abort()
+      return
+    }
+    this.dropUpstream()
+    this.writeError(408, `{"error":"request timeout","request_id":${JSON.stringify(this.requestId)}}`)
+  }
+
+  writeError (status: number, body: string): void {
+    this.finished = true
+    this.status = status
+    const conn = this.conn
+    // A body still arriving will not be read: close after answering.
+    if (!this.reqDone) conn.closeAfter = true
+    const client = this.client
+    client.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${this.requestId}\r\ndate: ${httpDate()}\r\n` +
+      (conn.closeAfter || conn.plane.draining ? 'connection: close\r\n\r\n' : keepAliveLines(conn.plane)) + body, 'latin1')
+    this.record(status)
+    conn.ex = null
+    if (conn.closeAfter || conn.plane.draining) {
+      client.end()
+      return
+    }
+    client.setTimeout(conn.plane.current.table.timeouts.keepAliveMs)
+    if (conn.pending !== null) setImmediate(resumeConn, conn)
+    else client.resume()
+  }
+
+  /** Tears both sides down. */
+  abort (): void {
+    if (this.finished) return
+    this.finished = true
+    this.dropUpstream()
+    this.record(this.resStarted ? this.status : STATUS_CLIENT_GONE)
+    this.conn.ex = null
+    this.client.destroy()
+  }
+
+  /** The client connection closed under this exchange. */
+  clientGone (): void {
+    if (this.finished) return
+    this.finished = true
+    this.dropUpstream()
+    this.record(this.resStarted ? this.status : STATUS_CLIENT_GONE)
+    this.conn.ex = null
+  }
+
+  dropUpstream (): void {
+    const up = this.up
+    this.up = null
+    if (up !== null) {
+      ;(up as unknown as Record<symbol, FastExchange | null>)[kUp] = null
+      up.destroy()
+    }
+  }
+
+  /** Metrics and the access-log line, once per request. */
+  record (status: number): void {
+    if (this.counted !== null) {
+      this.counted.active--
+      this.counted = null
+    }
+    const method = this.head.method
+    const durationMs = performance.now() - this.start
+    countRequest(this.stats, method, status)
+    this.stats.requestDuration.observe(durationMs / 1000)
+    const log = this.conn.plane.accessLog
+    if (log === null) return
+    const socket = this.client
+    const bytesRead = socket.bytesRead
+    ;(socket as unknown as Record<symbol, number>)[kBytesRead] = bytesRead
+    const url = this.head.target
+    const q = url.indexOf('?')
+    log.write({
+      requestId: this.requestId,
+      api: this.stats.name,
+      method,
+      path: q === -1 ? url : url.slice(0, q),
+      status,
+      bytesIn: bytesRead - this.bytesIn0,
+      bytesOut: socket.bytesWritten - this.bytesOut0,
+      durationMs,
+      upstreamMs: this.upstreamMs,
+      clientIp: socket.remoteAddress ?? '',
+      tlsVersion: socket.getProtocol() ?? '',
+      resumed: socket.isSessionReused()
+    })
+  }
+}
+
+function uncork (socket: TLSSocket): void {
+  socket.uncork()
+}
+
+function resumeConn (conn: FastConn): void {
+  if (conn.socket.destroyed || conn.ex !== null || conn.pending === null) return
+  nextRequest(conn)
+  // A handed-off connection was resumed by handOff; one with another request
+  // still buffered stays paused until this one ends.
+  if (!conn.handedOff && !conn.socket.destroyed && conn.pending === null) conn.socket.resume()
+}
+
+// `Connection: keep-alive` plus the idle timeout, as node:http announces it.
+function keepAliveLines (plane: PlaneState): string {
+  const ms = plane.current.table.timeouts.keepAliveMs
+  return ms > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(ms / 1000)}\r\n\r\n` : 'connection: keep-alive\r\n\r\n'
+}
+
+// The Date header, formatted once per second.
+let dateCache = ''
+function httpDate (): string {
+  if (dateCache === '') {
+    const now = new Date()
+    dateCache = now.toUTCString()
+    setTimeout(clearDate, 1000 - now.getMilliseconds()).unref()
+  }
+  return dateCache
+}
+function clearDate (): void { dateCache = '' }
+
+// ---------------------------------------------------------------------------
+// Upstream sockets: a LIFO free list per pool. A socket goes back only when
+// both the request body and the response ended cleanly and the upstream did
+// not ask to close; bytes arriving on an idle socket make it untrustworthy.
+
+const kReused = Symbol('gatehouse.fastpath.reused')
+
+function acquire (pool: UpstreamPool, fresh: boolean): Socket {
+  const free = pool.free
+  while (!fresh && free.length > 0) {
+    const s = free.pop() as Socket
+    if (!s.destroyed && s.readyState === 'open') {
+      ;(s as unknown as Record<symbol, boolean>)[kReused] = true
+      return s
+    }
+  }
+  const s = net.connect({ host: pool.hostname, port: pool.port, noDelay: true })
+  ;(s as unknown as Record<symbol, boolean>)[kReused] = false
+  ;(s as unknown as Record<symbol, UpstreamPool>)[kPool] = pool
+  s.on('data', onUpData)
+  s.on('drain', onUpDrain)
+  s.on('timeout', onUpTimeout)
+  s.on('error', onUpError)
+  s.on('close', onUpClose)
+  return s
+}
+
+function release (pool: UpstreamPool, s: Socket): void {
+  ;(s as unknown as Record<symbol, FastExchange | null>)[kUp] = null
+  if (pool.retired || pool.free.length >= POOL_MAX_FREE) {
+    s.destroy()
+    return
+  }
+  s.setTimeout(POOL_IDLE_MS)
+  s.resume()
+  pool.free.push(s)
+}
+
+function exOf (s: Socket): FastExchange | null {
+  return (s as unknown as Record<symbol, FastExchange | null>)[kUp] ?? null
+}
+
+function onUpData (this: Socket, b: Buffer): void {
+  const ex = exOf(this)
+  if (ex !== null) ex.onUpData(b)
+  else this.destroy()
+}
+
+function onUpDrain (this: Socket): void {
+  const ex = exOf(this)
+  if (ex !== null && ex.conn.pending === null && !ex.client.destroyed) ex.client.resume()
+}
+
+function onUpTimeout (this: Socket): void {
+  const ex = exOf(this)
+  if (ex !== null) ex.onUpTimeout()
+  else this.destroy()
+}
+
+function onUpError (this: Socket, err: NodeJS.ErrnoException): void {
+  const ex = exOf(this)
+  if (ex !== null) ex.upError = err.code ?? 'error'
+}
+
+function onUpClose (this: Socket): void {
+  const pool = (this as unknown as Record<symbol, UpstreamPool>)[kPool] as UpstreamPool
+  const i = pool.free.lastIndexOf(this)
+  if (i !== -1) pool.free.splice(i, 1)
+  const ex = exOf(this)
+  if (ex !== null && ex.up === this) ex.onUpClose()
+}

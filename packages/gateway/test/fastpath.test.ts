@@ -1,0 +1,201 @@
+// The byte-level fast path and its hand-off to node:http: which requests it
+// serves itself (fastStats.requests), which connections it gives to node:http
+// (fastStats.handoffs), and that both produce the same answers: pipelining,
+// heads split across reads, chunked and close-delimited upstream bodies,
+// upstream keep-alive reuse, a WebSocket upgrade after fast requests on the
+// same connection, and bodies in both directions.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import http from 'node:http'
+import tls from 'node:tls'
+import { createHash, randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { WebSocket } from 'ws'
+import { createDataPlane, startHttpbin, type DataPlane, type Httpbin } from '@gatehouse/gateway'
+import { makePki, makeTable, request, startEcho, rawTls, type Echo, type Pki } from './helpers.js'
+
+const test = suite('fastpath')
+let pki: Pki
+let echo: Echo
+let odd: http.Server
+let bin: Httpbin
+let plane: DataPlane
+let port = 0
+const oddSockets = new Set<string>()
+
+test.before(async () => {
+  pki = makePki()
+  echo = await startEcho()
+  // Answers in the framings node:http's own server rarely picks.
+  odd = http.createServer((req, res) => {
+    oddSockets.add(`${req.socket.remotePort ?? 0}`)
+    req.resume()
+    req.on('end', () => {
+      if (req.url === '/close-delimited') {
+        // No length, no chunking: the body ends when the upstream closes.
+        req.socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil-close-body')
+        return
+      }
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.write('one,')
+        setTimeout(() => { res.end('two') }, 20)
+        return
+      }
+      if (req.url === '/head') {
+        res.writeHead(200, { 'content-length': '1234' })
+        res.end()
+        return
+      }
+      res.writeHead(204)
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => { odd.listen(0, '127.0.0.1', resolve) })
+  bin = await startHttpbin({ port: 0 })
+  const leaf = pki.leaf('f', ['f.test', 'odd.test', 'bin.test'])
+  plane = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['f.test', 'odd.test', 'bin.test'] }],
+    apis: [
+      { name: 'f', domain: 'f.test', targets: [echo.url] },
+      { name: 'odd', domain: 'odd.test', targets: [`http://127.0.0.1:${(odd.address() as AddressInfo).port}`] },
+      { name: 'bin', domain: 'bin.test', targets: [bin.url] }
+    ]
+  }))
+  port = (await plane.listen()).https.port
+})
+
+test.after(async () => {
+  await plane.drain(1000)
+  await echo.close()
+  await bin.close()
+  await new Promise<void>((resolve) => { odd.close(() => { resolve() }); odd.closeAllConnections() })
+  pki.cleanup()
+})
+
+/** Splits raw HTTP/1.1 responses read off one connection; `heads` = indexes of answers to HEAD requests. */
+function responses (raw: string, heads: number[] = []): Array<{ status: number, head: string, body: string }> {
+  const out: Array<{ status: number, head: string, body: string }> = []
+  let rest = raw
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n')
+    if (end === -1) break
+    const head = rest.slice(0, end)
+    rest = rest.slice(end + 4)
+    const cl = /\r\ncontent-length: (\d+)/i.exec(head)
+    let body = ''
+    if (/\r\ntransfer-encoding: chunked/i.test(head)) {
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n')
+        const size = parseInt(rest.slice(0, lineEnd), 16)
+        rest = rest.slice(lineEnd + 2)
+        if (size === 0) { rest = rest.slice(rest.indexOf('\r\n') + 2); break }
+        body += rest.slice(0, size)
+        rest = rest.slice(size + 2)
+      }
+    } else if (cl !== null && !/^HTTP\/1\.1 (204|304)/.test(head) && !heads.includes(out.length)) {
+      body = rest.slice(0, Number(cl[1]))
+      rest = rest.slice(Number(cl[1]))
+    }
+    out.push({ status: Number(head.slice(9, 12)), head, body })
+  }
+  return out
+}
+
+test('ordinary requests are served by the fast path, pipelined ones in order', async () => {
+  const before = plane.fastStats.requests
+  const raw = await rawTls(port, 'f.test', pki.caPem,
+    'GET /a HTTP/1.1\r\nhost: f.test\r\n\r\nGET /b HTTP/1.1\r\nhost: f.test\r\n\r\nGET /c HTTP/1.1\r\nhost: f.test\r\nconnection: close\r\n\r\n')
+  const rs = responses(raw)
+  assert.equal(rs.map((r) => r.status), [200, 200, 200])
+  assert.equal(rs.map((r) => JSON.parse(r.body).url), ['/a', '/b', '/c'])
+  assert.match(rs[0]?.head ?? '', /\r\nconnection: keep-alive/i)
+  assert.match(rs[2]?.head ?? '', /\r\nconnection: close/i)
+  assert.is(plane.fastStats.requests - before, 3)
+})
+
+test('a head split across two reads goes to node:http and is answered the same', async () => {
+  const handoffs = plane.fastStats.handoffs
+  const out = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'f.test', ca: pki.caPem }, () => {
+      s.write('GET /split HTTP/1.1\r\nhost: f.')
+      setTimeout(() => { s.write('test\r\nconnection: close\r\n\r\n') }, 50)
+    })
+    let data = ''
+    s.on('data', (b: Buffer) => { data += b.toString('latin1') })
+    s.on('close', () => { resolve(data) })
+    s.on('error', reject)
+  })
+  const [r] = responses(out)
+  assert.is(r?.status, 200)
+  assert.is(JSON.parse(r?.body ?? '{}').url, '/split')
+  assert.is(plane.fastStats.handoffs - handoffs, 1)
+})
+
+test('a chunked request body after fast requests hands the connection over mid-way', async () => {
+  const before = plane.fastStats.requests
+  const handoffs = plane.fastStats.handoffs
+  const raw = await rawTls(port, 'f.test', pki.caPem,
+    'GET /first HTTP/1.1\r\nhost: f.test\r\n\r\n' +
+    'POST /second HTTP/1.1\r\nhost: f.test\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' +
+    'GET /third HTTP/1.1\r\nhost: f.test\r\nconnection: close\r\n\r\n')
+  const rs = responses(raw)
+  assert.equal(rs.map((r) => r.status), [200, 200, 200])
+  assert.is(JSON.parse(rs[1]?.body ?? '{}').body_bytes, 5)
+  assert.is(JSON.parse(rs[2]?.body ?? '{}').url, '/third')
+  assert.is(plane.fastStats.requests - before, 1)
+  assert.is(plane.fastStats.handoffs - handoffs, 1)
+})
+
+test('a Content-Length body streams through, and the upstream connection is reused', async () => {
+  const body = randomBytes(3 * 1024 * 1024)
+  const r = await request({ port, host: 'f.test', path: '/up', method: 'POST', body, ca: pki.caPem, headers: { 'content-type': 'application/octet-stream' } })
+  assert.is(r.status, 200)
+  assert.is(r.json().body_bytes, body.length)
+  const ports = new Set<number>()
+  const start = echo.seen.length
+  for (let i = 0; i < 5; i++) {
+    const x = await request({ port, host: 'f.test', path: `/seq${i}`, ca: pki.caPem })
+    assert.is(x.status, 200)
+  }
+  for (const s of echo.seen.slice(start)) ports.add(s.remotePort)
+  assert.is(ports.size, 1, 'sequential requests share one pooled upstream connection')
+})
+
+test('close-delimited and chunked upstream bodies reach the client chunked, the connection lives on', async () => {
+  const raw = await rawTls(port, 'odd.test', pki.caPem,
+    'GET /close-delimited HTTP/1.1\r\nhost: odd.test\r\n\r\n' +
+    'GET /chunked HTTP/1.1\r\nhost: odd.test\r\n\r\n' +
+    'HEAD /head HTTP/1.1\r\nhost: odd.test\r\n\r\n' +
+    'DELETE /nothing HTTP/1.1\r\nhost: odd.test\r\nconnection: close\r\n\r\n')
+  const rs = responses(raw, [2])
+  assert.equal(rs.map((r) => r.status), [200, 200, 200, 204])
+  assert.is(rs[0]?.body, 'until-close-body')
+  assert.match(rs[0]?.head ?? '', /transfer-encoding: chunked/i)
+  assert.is(rs[1]?.body, 'one,two')
+  assert.match(rs[2]?.head ?? '', /content-length: 1234/i)
+  assert.is(rs[2]?.body, '')
+})
+
+test('a WebSocket upgrade after a fast request on the same connection is tunnelled', async () => {
+  // ws opens its own connection; send a fast request first on a raw socket, then the upgrade.
+  const key = randomBytes(16).toString('base64')
+  const raw = await rawTls(port, 'bin.test', pki.caPem,
+    'GET /get HTTP/1.1\r\nhost: bin.test\r\n\r\n' +
+    `GET /ws HTTP/1.1\r\nhost: bin.test\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-key: ${key}\r\nsec-websocket-version: 13\r\n\r\n`, 1000)
+  assert.match(raw, /^HTTP\/1\.1 200/)
+  const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
+  assert.match(raw, /HTTP\/1\.1 101 /)
+  assert.ok(raw.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`), raw)
+  // And a whole WebSocket exchange through the gateway still echoes.
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { headers: { host: 'bin.test' }, servername: 'bin.test', ca: pki.caPem })
+  const echoed = await new Promise<string>((resolve, reject) => {
+    ws.on('open', () => { ws.send('ping-through') })
+    ws.on('message', (m: Buffer) => { resolve(m.toString()) })
+    ws.on('error', reject)
+  })
+  ws.close()
+  assert.is(echoed, 'ping-through')
+})
+
+test.run()
