@@ -43,9 +43,9 @@ const cert = join(dir, 'cert.pem')
 const key = join(dir, 'key.pem')
 
 const children = []
-function start (cpu, script, argv) {
+function start (cpu, script, argv, env = {}) {
   const [cmd, a] = pin(cpu, process.execPath, [join(here, script), ...argv])
-  const child = spawn(cmd, a, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = spawn(cmd, a, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } })
   children.push(child)
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child))
@@ -158,7 +158,8 @@ const candidates = [
   { name: 'direct', label: 'upstream reached directly (HTTPS)', script: 'upstream.mjs', argv: [String(DIRECT), '--https', cert, key], port: DIRECT },
   { name: 'agent', label: 'node:http server + http.Agent keep-alive', script: 'proxy-agent.mjs', argv: ['19102', String(UP), cert, key], port: 19102 },
   { name: 'undici', label: 'node:http server + undici 7 Pool.stream', script: 'proxy-undici.mjs', argv: ['19103', String(UP), cert, key], port: 19103 },
-  { name: 'gatehouse', label: 'Gatehouse data plane (undici upstream client, full feature path)', script: 'proxy-gatehouse.mjs', argv: ['19104', String(UP), cert, key], port: 19104 },
+  { name: 'gatehouse', label: 'Gatehouse data plane (byte-level fast path, packages/gateway/src/fastpath.ts)', script: 'proxy-gatehouse.mjs', argv: ['19104', String(UP), cert, key], port: 19104 },
+  { name: 'gatehouse-full', label: 'Gatehouse data plane, GATEHOUSE_FAST_PATH=off (node:http server + undici upstream)', script: 'proxy-gatehouse.mjs', argv: ['19106', String(UP), cert, key], port: 19106, env: { GATEHOUSE_FAST_PATH: 'off' } },
   { name: 'bytelevel', label: 'byte-level prototype: node:tls + own HTTP/1.1 head parsing + pooled net.Socket (proxy-bytelevel.mjs)', script: 'proxy-bytelevel.mjs', argv: ['19105', String(UP), cert, key], port: 19105 }
 ].filter((c) => ONLY === '' || ONLY.split(',').includes(c.name))
 
@@ -200,7 +201,7 @@ if (candidates.some((c) => c.name === 'bytelevel')) {
 // interleaved, so a burst of load from elsewhere hits every design alike.
 const results = {}
 for (const c of candidates) {
-  c.child = await start(0, c.script, c.argv)
+  c.child = await start(0, c.script, c.argv, c.env)
   c.url = `https://127.0.0.1:${c.port}`
   await sanity(c)
   await run('wrk', ['-t1', '-c10', '-d1s', `${c.url}/`]) // warm-up (JIT, pools)
