@@ -44,3 +44,51 @@ export function evaluateBars (records, sanity, gh = 'gatehouse-n') {
   out.push({ name: 'no `Connection: keep-alive` answer to `Connection: close` (and the connection is closed)', value: s ? (s.ok ? 1 : 0) : NaN, limit: 'ok', status: s ? (s.ok ? 'pass' : 'FAIL') : 'n/a', unit: '', text: s ? s.summary : 'n/a' })
   return out
 }
+
+/**
+ * The next-best target when even the Node floor misses a ratio bar against nginx. The bar
+ * grants Gatehouse an allowance over nginx's cost per request (or handshake): "CPU ≤ k×
+ * nginx" allows (k − 1)× nginx's µs on top of nginx's; "req/s ≥ r× nginx" allows a time per
+ * request of 1/r × nginx's, i.e. (1/r − 1)× nginx's on top. The next-best target grants the
+ * same allowance on top of the floor instead of on top of nginx: what no Node server can
+ * avoid is forgiven, nothing more. `kind` 'max' = a cost that must stay under k× nginx,
+ * 'min' = a rate that must reach r× nginx. Returns the target in the figure's own unit.
+ */
+export function nextBestTarget (kind, factor, floor, nginx) {
+  if (!(floor > 0) || !(nginx > 0) || !(factor > 0)) return NaN
+  if (kind === 'max') return floor + (factor - 1) * nginx
+  return 1 / (1 / floor + (1 / factor - 1) / nginx)
+}
+
+/**
+ * "What Node can reach here": for each nginx-ratio bar the floor can be measured against
+ * (node-floor: node:https answering itself, no proxying, same run), the floor's ratio to nginx,
+ * whether even the floor meets the bar, and, where it does not, the next-best target
+ * (nextBestTarget) with Gatehouse's figure against it.
+ */
+export function floorVerdicts (records, gh = 'gatehouse-n', floorId = 'node-floor') {
+  const rows = [
+    { bar: 'keep-alive req/s ≥ 0.6× nginx', scenario: 'keepalive', key: 'rps', kind: 'min', factor: 0.6, unit: ' req/s' },
+    { bar: 'CPU per request ≤ 2× nginx', scenario: 'keepalive', key: 'cpuUs', kind: 'max', factor: 2, unit: ' µs' },
+    { bar: 'CPU per full handshake (ECDSA) ≤ 2× nginx', scenario: 'handshake', key: 'ecCpuUs', kind: 'max', factor: 2, unit: ' µs' },
+    { bar: 'CPU per full handshake (RSA) ≤ 2× nginx', scenario: 'handshake', key: 'rsaCpuUs', kind: 'max', factor: 2, unit: ' µs' }
+  ]
+  const out = []
+  for (const r of rows) {
+    const floor = med(records, r.scenario, floorId, r.key)
+    const nginx = med(records, r.scenario, 'nginx', r.key)
+    const gatehouse = med(records, r.scenario, gh, r.key)
+    const floorRatio = ratio(floor, nginx)
+    const meets = (x) => (r.kind === 'min' ? x >= r.factor : x <= r.factor)
+    const row = { ...r, floor, nginx, gatehouse, floorRatio, gatehouseRatio: ratio(gatehouse, nginx), reachable: null, target: NaN, status: 'n/a' }
+    if (Number.isFinite(floorRatio)) {
+      row.reachable = meets(floorRatio)
+      if (!row.reachable) {
+        row.target = nextBestTarget(r.kind, r.factor, floor, nginx)
+        if (Number.isFinite(gatehouse)) row.status = (r.kind === 'min' ? gatehouse >= row.target : gatehouse <= row.target) ? 'pass' : 'FAIL'
+      }
+    }
+    out.push(row)
+  }
+  return out
+}

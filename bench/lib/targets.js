@@ -7,11 +7,12 @@ import { startNginx } from './peers/nginx.js'
 import { startHaproxy } from './peers/haproxy.js'
 import { startFastify } from './peers/fastify.js'
 import { startNodePipe } from './peers/node-pipe.js'
+import { startNodeFloor } from './peers/node-floor.js'
 import { startGatehouse, gatehouseBuilt } from './peers/gatehouse.js'
 import { which } from './sys.js'
 
 /** Every target id the runner knows, in report order. */
-export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'gatehouse-n-os', 'nginx', 'haproxy', 'fastify', 'node-pipe']
+export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'gatehouse-n-os', 'nginx', 'haproxy', 'fastify', 'node-pipe', 'node-floor']
 
 /** Target definitions for this machine; ids whose tool is missing come back with `missing`. */
 export function defineTargets ({ workers }) {
@@ -26,8 +27,11 @@ export function defineTargets ({ workers }) {
     { id: 'nginx', label: `nginx, ${workers} workers`, tls: true, missing: which('nginx') ? null : 'nginx not installed (apt-get install nginx)', start: (c) => startNginx({ ...c, workers }) },
     { id: 'haproxy', label: `HAProxy, ${workers} threads`, tls: true, missing: which('haproxy') ? null : 'haproxy not installed (apt-get install haproxy)', start: (c) => startHaproxy({ ...c, workers }) },
     { id: 'fastify', label: `@fastify/http-proxy, ${workers} workers`, tls: true, missing: null, start: (c) => startFastify({ ...c, workers }) },
-    // The Node floor, measured only where the CPU bars are (the run is long enough already).
-    { id: 'node-pipe', label: `naive node:https pipe, ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'stream', 'handshake'], start: (c) => startNodePipe({ ...c, workers }) }
+    // The naive Node proxy, measured only where the CPU bars are (the run is long enough already).
+    { id: 'node-pipe', label: `naive node:https pipe, ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'stream', 'handshake'], start: (c) => startNodePipe({ ...c, workers }) },
+    // Not a proxy: node:https answering the small body itself — the least any Node TLS server
+    // costs per request and per handshake here, against which the nginx-ratio bars are judged.
+    { id: 'node-floor', label: `Node floor: node:https answering itself (no proxying), ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'handshake'], start: (c) => startNodeFloor({ ...c, workers }) }
   ]
 }
 

@@ -22,9 +22,9 @@ import { startUpstream } from '../lib/upstream.js'
 import { defineTargets, Target, TARGET_IDS } from '../lib/targets.js'
 import { closedLoop, closedLoopTool, builtin } from '../lib/load/generators.js'
 import { corePlan, cpuModel, nproc, openFileLimit, firstLine, which } from '../lib/sys.js'
-import { evaluateBars } from '../lib/bars.js'
-import { renderSection, spliceResults, ratioLines } from '../lib/report.js'
-import { profileGatehouse } from '../lib/profile.js'
+import { evaluateBars, floorVerdicts } from '../lib/bars.js'
+import { renderSection, spliceResults, ratioLines, floorLines } from '../lib/report.js'
+import { profileGatehouse, profileNodeFloor } from '../lib/profile.js'
 import { HOST } from '../lib/measure.js'
 import { gatehouseVersion } from '../lib/peers/gatehouse.js'
 import { fmt } from '../lib/stats.js'
@@ -64,7 +64,7 @@ function readHelp () {
     '  --json FILE       also write the raw records as JSON\n' +
     '  --idle N          idle connections to hold (default 10000; smoke 200)\n' +
     '  --many A/C        many-apis size: APIs/certificates (default 5000/500; smoke 50/5)\n' +
-    '  --no-profile      skip the --cpu-prof runs of Gatehouse\n' +
+    '  --no-profile      skip the --cpu-prof runs of Gatehouse and the Node floor\n' +
     '  --smoke           Gatehouse alone, 1 short run per scenario (CI)\n'
   )
 }
@@ -215,9 +215,19 @@ try {
       ctx.notes.push(`profile: ${String(err.message).split('\n')[0]}`)
     }
   }
+  if (opts.profile && ctx.targets.some((t) => t.id === 'node-floor')) {
+    log('profiling the Node floor (keepalive)')
+    try {
+      const keepalive = (seconds) => (t) => closedLoop({ target: { url: t.url, hostHeader: HOST }, conns: 50, seconds, cpu: plan.load, tmpDir: dir })
+      profiles.push(await profileNodeFloor(ctx, 'Node floor, keepalive', keepalive(opts.seconds), keepalive(3)))
+    } catch (err) {
+      ctx.notes.push(`profile of the Node floor: ${String(err.message).split('\n')[0]}`)
+    }
+  }
 
   const labels = Object.fromEntries(ctx.targets.map((t) => [t.id, t.label]))
   const bars = evaluateBars(ctx.records, sanity)
+  const floor = floorVerdicts(ctx.records)
   const finishedAt = new Date()
   const version = (id) => ctx.targets.find((t) => t.id === id)?.version || 'not run'
   function gatehouseMeta () {
@@ -250,8 +260,8 @@ try {
   }
   if (Number.isFinite(fdLimit) && opts.idleCount < Number(a.idle ?? (smoke ? 200 : 10000))) ctx.notes.push(`idle: \`ulimit -n\` is ${fdLimit}, so ${opts.idleCount} connections were held instead of ${a.idle ?? 10000}.`)
   if (opts.workers > 1 && plan.pinned) ctx.notes.push(`Every proxy runs its ${opts.workers} workers on the one proxy core, as the bar compares same-worker-count setups on this ${meta.nproc}-CPU machine.`)
-  const run = { meta, records: ctx.records, scenarios: ran, sanity, bars, profiles, notes: ctx.notes, commands, labels }
-  if (a.json) writeFileSync(a.json, JSON.stringify({ meta, records: ctx.records, sanity, bars, profiles, notes: ctx.notes, commands, labels }, null, 2))
+  const run = { meta, records: ctx.records, scenarios: ran, sanity, bars, floor, profiles, notes: ctx.notes, commands, labels }
+  if (a.json) writeFileSync(a.json, JSON.stringify({ meta, records: ctx.records, sanity, bars, floor, profiles, notes: ctx.notes, commands, labels }, null, 2))
   spliceResults(resultsFile, renderSection(run))
   log(`wrote ${resultsFile}`)
   for (const sc of ran) {
@@ -259,6 +269,7 @@ try {
     if (lines) log(`ratios ${sc.name}:\n${lines}`)
   }
   for (const b of bars) log(`bar ${b.status.padEnd(4)} ${b.name}: ${b.text ?? (Number.isFinite(b.value) ? fmt(b.value, 2) + b.unit : 'n/a')}`)
+  for (const line of floorLines(floor)) log(`node floor: ${line}`)
 } catch (err) {
   log(`FAILED: ${err.stack ?? err}`)
   process.exitCode = 1

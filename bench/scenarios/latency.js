@@ -2,6 +2,10 @@
 // maximum measured earlier in the same run — over 50 keep-alive connections,
 // latency from each request's scheduled send time, µs resolution → p50, p99,
 // p99.9, and what each proxy adds over the upstream reached directly.
+// The client opens all 50 connections and runs a warm-up at the rate before
+// the measured window (TLS handshakes block its one thread; a fresh process
+// runs its first second interpreted), and reports its own event-loop delay
+// over the window: a client that stalled shows there, not as the proxy's p99.
 import { builtin } from '../lib/load/generators.js'
 import { median } from '../lib/stats.js'
 import { HOST } from '../lib/measure.js'
@@ -17,6 +21,12 @@ export function latencyRate (ctx) {
   return Number.isFinite(rps) && rps > 0 ? Math.max(50, Math.round(rps / 2)) : 500
 }
 
+/** Unmeasured warm-up at the rate before each measured window. */
+const WARMUP_MS = (ctx) => (ctx.opts.smoke ? 300 : 1000)
+
+/** A client whose own loop stalled longer than this cannot vouch for a 1 ms bar. */
+export const CLIENT_STALL_US = 1000
+
 export default {
   name: 'latency',
   title: 'latency: fixed rate at half of Gatehouse\'s keep-alive maximum, 50 connections',
@@ -29,18 +39,36 @@ export default {
     { key: 'addedP99', label: 'added p99 µs' },
     { key: 'addedP999', label: 'added p99.9 µs' },
     { key: 'dropped', label: 'late (not sent)' },
+    { key: 'loopP99', label: 'client loop delay p99 µs' },
+    { key: 'loopMax', label: 'client loop delay max µs' },
     { key: 'failed', label: 'failed' }
   ],
   targets: (ctx) => ctx.targets,
   async measure (ctx, target) {
     const rate = latencyRate(ctx)
     const r = await builtin({
-      mode: 'rate', target: target.endpoint, servername: HOST, host: HOST, conns: 50, rate, durationMs: ctx.opts.seconds * 1000
+      mode: 'rate', target: target.endpoint, servername: HOST, host: HOST, conns: 50, rate, durationMs: ctx.opts.seconds * 1000, warmupMs: WARMUP_MS(ctx), spin: true
     }, { cpu: ctx.plan.load, log: ctx.command })
-    return { rate, achieved: r.rps, p50: r.latency.p50, p99: r.latency.p99, p999: r.latency.p999, dropped: r.dropped, failed: r.errors + r.non2xx }
+    return {
+      rate,
+      achieved: r.rps,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      p999: r.latency.p999,
+      dropped: r.dropped,
+      failed: r.errors + r.non2xx + r.unconnected,
+      loopP99: r.loopDelay.p99,
+      loopMax: r.loopDelay.max,
+      sendLagP99: r.sendLag.p99,
+      connectMs: r.connectMs
+    }
   },
   // Added latency is a difference of medians against the direct upstream, filled in after all rounds.
   finish (ctx, records) {
+    for (const [id, rs] of Object.entries(records)) {
+      const worst = Math.max(...rs.map((r) => r.loopP99))
+      if (worst > CLIENT_STALL_US) ctx.notes.push(`latency, ${id}: the client's own event-loop delay reached p99 ${Math.round(worst)} µs in a run (over ${CLIENT_STALL_US} µs): that run's p99 says as much about the load core as about the target.`)
+    }
     const direct = records.direct
     if (!direct) return
     const d = (k) => median(direct.map((r) => r[k]))

@@ -17,6 +17,7 @@
 // prints `OPEN <json>`).
 import net from 'node:net'
 import tls from 'node:tls'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 const opts = JSON.parse(process.argv[2] ?? '{}')
 const now = () => Number(process.hrtime.bigint() / 1000n) // µs
@@ -119,17 +120,24 @@ function summarizeLatencies (samples) {
 }
 
 async function keepAlive () {
-  const { target, conns, durationMs, rate = 0, path = '/' } = opts
+  const { target, conns, durationMs, rate = 0, path = '/', warmupMs = 0, connectTimeoutMs = 15000 } = opts
   // hostsPerConn[i] = { servername, hosts: [...] } — the Host headers connection i rotates through.
   const plan = opts.plan ?? [{ servername: opts.servername ?? target.host, hosts: [opts.host ?? opts.servername ?? target.host] }]
-  const result = { requests: 0, errors: 0, non2xx: 0, bytes: 0, dropped: 0, latency: null, durationS: 0 }
+  const result = { requests: 0, errors: 0, non2xx: 0, bytes: 0, dropped: 0, latency: null, durationS: 0, connectMs: NaN, unconnected: 0 }
   const samples = []
+  const lags = [] // rate mode: how late each measured request left the client (its own stalls plus waiting for a free connection)
+  const trace = opts.trace ? [] : null
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
   const queue = [] // scheduled send times (rate mode)
   const idle = []
-  let running = true
+  // connecting → running (warm-up, then measured) → draining → done
+  let phase = 'connecting'
+  let connected = 0
   let inFlight = 0
-  const start = now()
-  const stopAt = start + durationMs * 1000
+  const t0 = now()
+  let start = 0
+  let measureFrom = 0
+  let stopAt = Infinity
 
   const conn = (i) => {
     const p = plan[i % plan.length]
@@ -138,9 +146,14 @@ async function keepAlive () {
       const t = now()
       c.busy = false
       inFlight--
-      result.requests++
-      if (status < 200 || status > 399) result.non2xx++
-      samples.push(t - (rate > 0 ? c.intended : c.sentAt))
+      // Rate mode charges a request to the window it was scheduled in; warm-up requests are not counted.
+      if ((rate > 0 ? c.intended : c.sentAt) >= measureFrom) {
+        result.requests++
+        if (status < 200 || status > 399) result.non2xx++
+        samples.push(t - (rate > 0 ? c.intended : c.sentAt))
+        if (rate > 0) lags.push(c.sentAt - c.intended)
+        if (trace !== null) trace.push([c.intended - measureFrom, c.sentAt - c.intended, t - c.sentAt, c.i])
+      }
       dispatch(c)
     })
     open(c)
@@ -150,14 +163,19 @@ async function keepAlive () {
     const s = connect(target, plan[c.i % plan.length].servername)
     c.socket = s
     c.parser = new Parser(c.parser.onResponse)
-    s.on(target.tls ? 'secureConnect' : 'connect', () => dispatch(c))
+    s.on(target.tls ? 'secureConnect' : 'connect', () => {
+      connected++
+      if (phase !== 'connecting') { dispatch(c); return }
+      idle.push(c)
+      if (connected === conns) begin()
+    })
     s.on('data', (d) => { result.bytes += d.length; c.parser.push(d) })
     s.on('error', () => {})
     s.on('close', () => {
       if (c.busy) { result.errors++; c.busy = false; inFlight-- }
       const k = idle.indexOf(c)
       if (k >= 0) idle.splice(k, 1)
-      if (running) setTimeout(open, 10, c)
+      if (phase === 'connecting' || phase === 'running') setTimeout(open, 10, c)
     })
   }
   const send = (c, intended) => {
@@ -169,37 +187,75 @@ async function keepAlive () {
     c.next = (c.next + 1) % c.reqs.length
     c.socket.write(req)
   }
+  let scheduled = 0
+  // Queues every request due by now (rate mode); called on each tick and each response.
+  const fill = () => {
+    const due = Math.floor(((Math.min(now(), stopAt) - start) / 1e6) * rate)
+    for (; scheduled < due; scheduled++) queue.push(start + Math.round((scheduled / rate) * 1e6))
+  }
   const dispatch = (c) => {
-    if (!running || c.socket === null) return
+    if (phase !== 'running' || c.socket === null) return
     if (rate === 0) { if (now() < stopAt) send(c, 0); return }
+    fill()
     if (queue.length > 0) send(c, queue.shift())
     else idle.push(c)
   }
+  const pump = () => {
+    fill()
+    while (queue.length > 0 && idle.length > 0) {
+      const c = idle.pop()
+      if (!c.busy && c.socket !== null && !c.socket.destroyed) send(c, queue.shift())
+    }
+  }
 
+  // Every connection is open before the clock starts: a TLS client does each handshake's
+  // crypto on its one thread, so 50 handshakes at once block it for 50–150 ms, and requests
+  // scheduled meanwhile would be charged that wait (seen as a p99 of +50 ms for nginx).
+  let began = null
+  const ready = new Promise((resolve) => { began = resolve })
+  const connectTimer = setTimeout(() => { if (phase === 'connecting') begin() }, connectTimeoutMs)
+  let tick = null
+  function begin () {
+    clearTimeout(connectTimer)
+    result.connectMs = (now() - t0) / 1000
+    result.unconnected = conns - connected
+    phase = 'running'
+    start = now()
+    measureFrom = start + warmupMs * 1000
+    stopAt = measureFrom + durationMs * 1000
+    if (rate === 0) {
+      for (const c of idle.splice(0)) send(c, 0)
+    } else if (opts.spin) {
+      // Busy scheduler (experiment): pump on every loop turn instead of every ~1 ms.
+      const spin = () => { if (phase === 'running') { pump(); setImmediate(spin) } }
+      setImmediate(spin)
+    } else {
+      tick = setInterval(pump, 1)
+    }
+    // The client's own event-loop delay, over the measured window only.
+    setTimeout(() => { loopDelay.enable() }, warmupMs)
+    began()
+  }
   const all = Array.from({ length: conns }, (_, i) => conn(i))
-  let scheduled = 0
-  const tick = rate > 0
-    ? setInterval(() => {
-      const t = now()
-      const due = Math.floor(((Math.min(t, stopAt) - start) / 1e6) * rate)
-      for (; scheduled < due; scheduled++) queue.push(start + Math.round((scheduled / rate) * 1e6))
-      while (queue.length > 0 && idle.length > 0) {
-        const c = idle.pop()
-        if (!c.busy && c.socket !== null && !c.socket.destroyed) send(c, queue.shift())
-      }
-    }, 1)
-    : null
-  await new Promise((resolve) => setTimeout(resolve, durationMs))
+  await ready
+  await new Promise((resolve) => setTimeout(resolve, (stopAt - now()) / 1000))
+  phase = 'draining'
+  loopDelay.disable()
   if (tick) clearInterval(tick)
   result.dropped = queue.length
   queue.length = 0
   // Let in-flight requests finish (bounded), then stop.
   const graceEnd = Date.now() + 2000
   while (inFlight > 0 && Date.now() < graceEnd) await new Promise((resolve) => setTimeout(resolve, 5))
-  running = false
-  result.durationS = (now() - start) / 1e6
+  phase = 'done'
+  result.durationS = (now() - measureFrom) / 1e6
   for (const c of all) c.socket?.destroy()
   result.latency = summarizeLatencies(samples)
+  if (rate > 0) result.sendLag = summarizeLatencies(lags)
+  // The histogram records whole timer intervals (1 ms plus the delay): report the delay.
+  const delay = (ns) => (loopDelay.count > 0 ? Math.max(0, ns / 1000 - 1000) : NaN)
+  result.loopDelay = { p50: delay(loopDelay.percentile(50)), p99: delay(loopDelay.percentile(99)), max: delay(loopDelay.max) }
+  if (trace !== null) result.trace = trace
   result.rps = result.requests / (durationMs / 1000)
   return result
 }
