@@ -298,6 +298,13 @@ class FastExchange {
 
   /** Request body bytes from the client; what follows the body is the next request. */
   onClientBody (b: Buffer): void {
+    // timeouts.request bounds the whole request: the socket's idle timer alone
+    // would let a body trickled a byte at a time run forever.
+    const requestMs = this.conn.plane.current.table.timeouts.requestMs
+    if (requestMs > 0 && performance.now() - this.start > requestMs) {
+      this.requestTimedOut()
+      return
+    }
     const take = Math.min(this.reqLeft, b.length)
     this.reqLeft -= take
     const up = this.up
@@ -463,7 +470,9 @@ class FastExchange {
     conn.ex = null
     const client = this.client
     if (conn.closeAfter || conn.plane.draining) {
-      client.end()
+      // Like node:http: end, then destroy once flushed, so a client that keeps
+      // its half open does not hold the socket (no timer runs any more).
+      client.destroySoon()
       return
     }
     client.setTimeout(conn.plane.current.table.timeouts.keepAliveMs)
@@ -478,8 +487,9 @@ class FastExchange {
     this.up = null
     const code = this.upError
     if (this.resStarted) {
-      if (this.resLeft === -2) {
-        // Close-delimited body: the close is its end.
+      if (this.resLeft === -2 && code === '') {
+        // Close-delimited body: a clean close is its end; a reset is a truncation
+        // (RFC 9112 §8) and falls through to the abort below.
         this.client.write(LAST_CHUNK)
         this.endResponse()
         if (!this.finished) this.abort()
@@ -555,7 +565,7 @@ class FastExchange {
     this.record(status)
     conn.ex = null
     if (conn.closeAfter || conn.plane.draining) {
-      client.end()
+      client.destroySoon()
       return
     }
     client.setTimeout(conn.plane.current.table.timeouts.keepAliveMs)

@@ -50,6 +50,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const DIGITS = /^[0-9]{1,15}$/
 // Anything but HTAB, CR, LF and printable ASCII: obs-text and control bytes go to llhttp.
 const NOT_PLAIN = /[^\t\r\n\x20-\x7e]/
+// Control bytes llhttp refuses in a field value (HTAB, CR, LF aside): an upstream
+// head carrying them is answered 502, as the full path's parser does.
+const CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/
 // A CR not followed by LF or an LF not preceded by CR.
 const BARE_EOL = /\r(?!\n)|(?<!\r)\n/
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e]*))?$/
@@ -146,7 +149,7 @@ function connectionIsPlain (v: string): boolean {
 
 /** Parses an upstream response head (without its final CRLFCRLF); null = malformed or ambiguous. */
 export function parseResponseHead (head: string): ResponseHead | null {
-  if (BARE_EOL.test(head)) return null
+  if (CTL.test(head) || BARE_EOL.test(head)) return null
   let lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) lineEnd = head.length
   const m = STATUS_LINE.exec(head.slice(0, lineEnd))
