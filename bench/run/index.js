@@ -41,6 +41,7 @@ const { values: a } = parseArgs({
     json: { type: 'string' },
     idle: { type: 'string' },
     many: { type: 'string' },
+    rate: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
@@ -64,6 +65,7 @@ function readHelp () {
     '  --json FILE       also write the raw records as JSON\n' +
     '  --idle N          idle connections to hold (default 10000; smoke 200)\n' +
     '  --many A/C        many-apis size: APIs/certificates (default 5000/500; smoke 50/5)\n' +
+    '  --rate N          latency scenario rate, req/s (default: half of Gatehouse\'s keep-alive req/s in the same run; 500 without keepalive)\n' +
     '  --no-profile      skip the --cpu-prof runs of Gatehouse and the Node floor\n' +
     '  --smoke           Gatehouse alone, 1 short run per scenario (CI)\n'
   )
@@ -80,10 +82,11 @@ const opts = {
   idleOpenTimeoutMs: smoke ? 15000 : 30000,
   manyApis,
   manyCerts,
+  rate: Number(a.rate ?? 0),
   profile: !smoke && !a['no-profile']
 }
-if (!(opts.runs >= 1 && opts.seconds >= 1 && opts.workers >= 1 && manyCerts >= 1 && manyApis >= 10 * manyCerts)) {
-  process.stderr.write('bench/run: --runs, --seconds, --workers must be ≥ 1 and --many A/C needs A ≥ 10×C (each certificate covers 10 APIs)\n')
+if (!(opts.runs >= 1 && opts.seconds >= 1 && opts.workers >= 1 && manyCerts >= 1 && manyApis >= 10 * manyCerts && opts.rate >= 0)) {
+  process.stderr.write('bench/run: --runs, --seconds, --workers must be ≥ 1, --rate a number of req/s, and --many A/C needs A ≥ 10×C (each certificate covers 10 APIs)\n')
   process.exit(2)
 }
 const only = a.only ? new Set(a.only.split(',')) : null
@@ -226,6 +229,8 @@ try {
   }
 
   const labels = Object.fromEntries(ctx.targets.map((t) => [t.id, t.label]))
+  // latency measures the direct upstream as its baseline even when --targets left it out.
+  labels.direct ??= 'upstream direct (plain HTTP)'
   const bars = evaluateBars(ctx.records, sanity)
   const floor = floorVerdicts(ctx.records)
   const finishedAt = new Date()

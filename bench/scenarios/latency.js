@@ -9,9 +9,11 @@
 import { builtin } from '../lib/load/generators.js'
 import { median } from '../lib/stats.js'
 import { HOST } from '../lib/measure.js'
+import { Target } from '../lib/targets.js'
 
-/** The rate used for every target: half the median keep-alive req/s of Gatehouse N workers (or of the best proxy measured). */
+/** The rate used for every target: --rate, else half the median keep-alive req/s of Gatehouse N workers (or of the slowest proxy measured), else 500. */
 export function latencyRate (ctx) {
+  if (ctx.opts.rate > 0) return ctx.opts.rate
   const ka = ctx.records.keepalive ?? {}
   // Without Gatehouse in the run, the slowest proxy sets the rate (the direct upstream never does).
   const base = ka['gatehouse-n'] ?? ka['gatehouse-1']
@@ -39,11 +41,15 @@ export default {
     { key: 'addedP99', label: 'added p99 µs' },
     { key: 'addedP999', label: 'added p99.9 µs' },
     { key: 'dropped', label: 'late (not sent)' },
+    { key: 'sendLagP99', label: 'client send lag p99 µs' },
     { key: 'loopP99', label: 'client loop delay p99 µs' },
     { key: 'loopMax', label: 'client loop delay max µs' },
     { key: 'failed', label: 'failed' }
   ],
-  targets: (ctx) => ctx.targets,
+  // Added latency needs the direct upstream in the same rounds: measured even when --targets left it out.
+  targets: (ctx) => ctx.targets.some((t) => t.id === 'direct')
+    ? ctx.targets
+    : [new Target({ id: 'direct', label: 'upstream direct (plain HTTP)', tls: false, start: null }, { upstreamPort: ctx.upstream.port }), ...ctx.targets],
   async measure (ctx, target) {
     const rate = latencyRate(ctx)
     const r = await builtin({
@@ -60,14 +66,19 @@ export default {
       loopP99: r.loopDelay.p99,
       loopMax: r.loopDelay.max,
       sendLagP99: r.sendLag.p99,
+      clientGcMaxMs: r.gc.maxMs,
+      clientPreempted: r.preempted,
       connectMs: r.connectMs
     }
   },
   // Added latency is a difference of medians against the direct upstream, filled in after all rounds.
   finish (ctx, records) {
     for (const [id, rs] of Object.entries(records)) {
-      const worst = Math.max(...rs.map((r) => r.loopP99))
-      if (worst > CLIENT_STALL_US) ctx.notes.push(`latency, ${id}: the client's own event-loop delay reached p99 ${Math.round(worst)} µs in a run (over ${CLIENT_STALL_US} µs): that run's p99 says as much about the load core as about the target.`)
+      // Send lag: how late requests left the client (its own stalls, or no free connection).
+      const stalled = rs.filter((r) => r.loopP99 > CLIENT_STALL_US || r.sendLagP99 > CLIENT_STALL_US)
+      if (stalled.length === 0) continue
+      const w = stalled.reduce((a, b) => (b.sendLagP99 > a.sendLagP99 ? b : a))
+      ctx.notes.push(`latency, ${id}: in ${stalled.length} of ${rs.length} runs requests left the client over ${CLIENT_STALL_US / 1000} ms late at p99 (worst: send lag p99 ${Math.round(w.sendLagP99)} µs, client loop delay p99 ${Math.round(w.loopP99)} µs, max ${Math.round(w.loopMax)} µs, longest client GC pause ${w.clientGcMaxMs.toFixed(1)} ms, client preempted ${w.clientPreempted} times by other processes on the load core): that p99 is partly the load core's, not the target's.`)
     }
     const direct = records.direct
     if (!direct) return

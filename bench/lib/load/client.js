@@ -2,7 +2,11 @@
 // load core): everything wrk cannot do. Modes:
 //   rate       keep-alive connections driven at a fixed request rate, latency
 //              measured from each request's scheduled send time (no coordinated
-//              omission), microsecond resolution (autocannon rounds to ms);
+//              omission), microsecond resolution (autocannon rounds to ms); the
+//              clock starts once every connection is open, after `warmupMs`
+//              unmeasured at the rate; `spin` checks the schedule on every loop
+//              turn instead of on a 1 ms timer; reports the client's own
+//              event-loop delay and send lag over the measured window;
 //   closed     keep-alive connections, next request as soon as a response ends,
 //              each connection with its own SNI and a rotation of Host headers;
 //   handshake  a new TLS connection per request (`Connection: close`), full
@@ -17,10 +21,18 @@
 // prints `OPEN <json>`).
 import net from 'node:net'
 import tls from 'node:tls'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { readFileSync } from 'node:fs'
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
 
 const opts = JSON.parse(process.argv[2] ?? '{}')
-const now = () => Number(process.hrtime.bigint() / 1000n) // µs
+// µs, as a double: the spinning scheduler reads the clock on every loop turn, and
+// process.hrtime.bigint() would allocate a BigInt each time (young-generation GC churn).
+const now = () => performance.now() * 1000
+
+/** Times the kernel took the CPU away from this process while it could run (another process on its core). */
+function preemptions () {
+  try { return Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1] ?? NaN) } catch { return NaN }
+}
 
 function connect (target, servername, session) {
   if (!target.tls) return net.connect({ host: target.host, port: target.port, noDelay: true })
@@ -188,10 +200,13 @@ async function keepAlive () {
     c.socket.write(req)
   }
   let scheduled = 0
+  let total = 0 // requests scheduled in all: k = 0 … total − 1, the k-th at start + k/rate s
   // Queues every request due by now (rate mode); called on each tick and each response.
+  // Request k is due once k/rate ≤ elapsed, i.e. k ≤ floor(elapsed × rate): the + 1 counts
+  // request 0 at the start (without it every request left one interval late).
   const fill = () => {
-    const due = Math.floor(((Math.min(now(), stopAt) - start) / 1e6) * rate)
-    for (; scheduled < due; scheduled++) queue.push(start + Math.round((scheduled / rate) * 1e6))
+    const due = Math.min(total, Math.floor(((now() - start) / 1e6) * rate) + 1)
+    for (; scheduled < due; scheduled++) queue.push(start + (scheduled / rate) * 1e6)
   }
   const dispatch = (c) => {
     if (phase !== 'running' || c.socket === null) return
@@ -215,6 +230,11 @@ async function keepAlive () {
   const ready = new Promise((resolve) => { began = resolve })
   const connectTimer = setTimeout(() => { if (phase === 'connecting') begin() }, connectTimeoutMs)
   let tick = null
+  let preempted0 = NaN
+  const gc = { count: 0, totalMs: 0, maxMs: 0 }
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { gc.count++; gc.totalMs += e.duration; gc.maxMs = Math.max(gc.maxMs, e.duration) }
+  })
   function begin () {
     clearTimeout(connectTimer)
     result.connectMs = (now() - t0) / 1000
@@ -223,17 +243,24 @@ async function keepAlive () {
     start = now()
     measureFrom = start + warmupMs * 1000
     stopAt = measureFrom + durationMs * 1000
+    total = Math.ceil(((stopAt - start) / 1e6) * rate)
     if (rate === 0) {
       for (const c of idle.splice(0)) send(c, 0)
     } else if (opts.spin) {
-      // Busy scheduler (experiment): pump on every loop turn instead of every ~1 ms.
+      // libuv timers have millisecond granularity: a 1 ms interval alone leaves a 0–1 ms
+      // uniform lag under every request. Checking on every loop turn keeps the load core
+      // busy but sends each request within a loop turn of its time.
       const spin = () => { if (phase === 'running') { pump(); setImmediate(spin) } }
       setImmediate(spin)
     } else {
       tick = setInterval(pump, 1)
     }
-    // The client's own event-loop delay, over the measured window only.
-    setTimeout(() => { loopDelay.enable() }, warmupMs)
+    // The client's own event-loop delay, GC pauses and preemptions, over the measured window only.
+    setTimeout(() => {
+      loopDelay.enable()
+      preempted0 = preemptions()
+      gcObserver.observe({ entryTypes: ['gc'] })
+    }, warmupMs)
     began()
   }
   const all = Array.from({ length: conns }, (_, i) => conn(i))
@@ -241,6 +268,9 @@ async function keepAlive () {
   await new Promise((resolve) => setTimeout(resolve, (stopAt - now()) / 1000))
   phase = 'draining'
   loopDelay.disable()
+  gcObserver.disconnect()
+  result.preempted = preemptions() - preempted0
+  result.gc = gc
   if (tick) clearInterval(tick)
   result.dropped = queue.length
   queue.length = 0
