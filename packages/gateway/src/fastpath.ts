@@ -56,6 +56,8 @@ export class FastConn {
   closeAfter = false
   /** node:http serves the connection now. */
   handedOff = false
+  /** No request has started yet: its timeout is the headers timeout, answered 408. */
+  fresh = true
   constructor (plane: FastPlane, socket: TLSSocket) {
     this.plane = plane
     this.socket = socket
@@ -114,7 +116,16 @@ function onClientTimeout (this: TLSSocket): void {
   const conn = connOf(this)
   const ex = conn.ex
   if (ex === null) {
-    // Keep-alive idle (or first head) timeout.
+    if (conn.fresh) {
+      // Nothing arrived within timeouts.headers: node:http answers 408 here (dataplane.ts onClientError).
+      const id = newRequestId()
+      const body = `{"error":"request timeout","request_id":"${id}"}`
+      this.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
+        `x-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`, 'latin1')
+      this.destroySoon()
+      return
+    }
+    // Keep-alive idle timeout: closed without a word, as node:http does.
     this.destroy()
     return
   }
@@ -194,6 +205,7 @@ function nextRequest (conn: FastConn): void {
   if (head.close || plane.draining) conn.closeAfter = true
   const ex = new FastExchange(conn, r, pool, head)
   conn.ex = ex
+  conn.fresh = false
   plane.fastStats.requests++
   ex.begin()
 }
@@ -258,8 +270,9 @@ class FastExchange {
   begin (): void {
     const conn = this.conn
     const t = conn.plane.current.table.timeouts
-    // A body that stops arriving is cut like node:http's requestTimeout would.
-    this.client.setTimeout(this.reqDone ? 0 : t.requestMs > 0 ? t.requestMs : t.headersMs)
+    // A body that stops arriving is cut like node:http's requestTimeout would
+    // (onClientBody bounds the total); timeouts.request 0 is no limit (DESIGN.md).
+    this.client.setTimeout(this.reqDone ? 0 : t.requestMs)
     this.send(false)
     if (this.reqDone) return
     const rest = conn.pending

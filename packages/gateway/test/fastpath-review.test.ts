@@ -3,7 +3,9 @@
 // behave differently from the full node:http path, from DESIGN.md or from
 // RFC 9112 — a close-delimited body cut by a reset presented as complete, a
 // trickled body outliving `timeouts.request`, a `Connection: close` socket left
-// half-open, a NUL in an upstream field relayed to the client.
+// half-open, a NUL in an upstream field relayed to the client, a silent
+// connection closed without the 408 node:http sends, `request: 0` not meaning
+// "no limit".
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import net, { type AddressInfo } from 'node:net'
@@ -141,6 +143,42 @@ test('a control byte in an upstream response field is answered 502, not relayed'
   c.socket.destroy()
   assert.match(c.data(), /^HTTP\/1\.1 502 /)
   assert.not.ok(c.data().includes('\x00'))
+})
+
+test('a connection that sends nothing is answered 408 after timeouts.headers, like node:http', async () => {
+  const c = await connect('echo.test')
+  const how = await Promise.race([c.ended, sleep(4000).then(() => 'timeout')])
+  c.socket.destroy()
+  assert.is(how, 'close')
+  assert.match(c.data(), /^HTTP\/1\.1 408 /)
+  assert.match(c.data(), /\{"error":"request timeout","request_id":"[^"]+"\}$/)
+})
+
+test('timeouts.request 0 means no limit: a body paused longer than timeouts.headers still goes through', async () => {
+  const leaf = pki.leaf('z', ['zero.test'])
+  const zero = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['zero.test'] }],
+    apis: [{ name: 'echo', targets: [echo.url] }],
+    timeouts: { headersMs: 300, keepAliveMs: 5000, requestMs: 0 }
+  }))
+  const zeroPort = (await zero.listen()).https.port
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: zeroPort, servername: 'zero.test', ca: pki.caPem }, () => {
+        s.write('POST /pause HTTP/1.1\r\nhost: zero.test\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhello')
+        setTimeout(() => { s.write('world') }, 800)
+      })
+      let data = ''
+      s.on('data', (b: Buffer) => { data += b.toString('latin1') })
+      s.on('close', () => { resolve(data) })
+      s.on('error', reject)
+      setTimeout(() => { s.destroy() }, 3000)
+    })
+    assert.match(out, /^HTTP\/1\.1 200 /, out.slice(0, 80))
+    assert.match(out, /"body_bytes":10/)
+  } finally {
+    await zero.drain(300)
+  }
 })
 
 test.run()
