@@ -58,7 +58,8 @@ export interface DataPlane {
 // byte-level fast path's kill switch, and its A/B baseline in the bench).
 const FAST_PATH = process.env.GATEHOUSE_FAST_PATH !== 'off'
 
-// Session-id cache (TLS 1.2 clients without tickets): bounded, short-lived.
+// Session cache, attached only when tls.session_tickets is false (TLS 1.2
+// session ids, per worker): bounded, short-lived.
 const SESSION_CACHE_MAX = 20_000
 const SESSION_CACHE_TTL_MS = 5 * 60_000
 // Interval at which Node checks headersTimeout/requestTimeout (ms).
@@ -143,8 +144,7 @@ class Plane implements DataPlane, FastPlane {
     this.#https.on('tlsClientError', this.#onTlsClientError)
     this.#https.on('clientError', onClientError)
     this.#https.on('error', this.#onServerError)
-    this.#https.on('newSession', this.#onNewSession)
-    this.#https.on('resumeSession', this.#onResumeSession)
+    this.#useSessionCache(!table.tls.sessionTickets)
     this.#https.on('secureConnection', FAST_PATH ? this.#serveFast : this.#httpConnection)
   }
 
@@ -226,6 +226,22 @@ class Plane implements DataPlane, FastPlane {
 
   #onResumeSession = (id: Buffer, cb: (err: Error | null, data: Buffer | null) => void): void => {
     cb(null, this.#sessions.get(id.toString('hex')) ?? null)
+  }
+
+  // While a 'newSession' or 'resumeSession' listener exists, Node holds every
+  // ClientHello for a JS callback and copies every new session into JS (two
+  // per TLS 1.3 handshake). Tickets resume on any worker without any of that,
+  // so the id cache is attached only when tickets are off.
+  #useSessionCache (on: boolean): void {
+    if (on === (this.#https.listenerCount('newSession') > 0)) return
+    if (on) {
+      this.#https.on('newSession', this.#onNewSession)
+      this.#https.on('resumeSession', this.#onResumeSession)
+    } else {
+      this.#https.removeListener('newSession', this.#onNewSession)
+      this.#https.removeListener('resumeSession', this.#onResumeSession)
+      this.#sessions.clear()
+    }
   }
 
   #onRedirect = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -321,6 +337,7 @@ class Plane implements DataPlane, FastPlane {
     const previous = this.current
     const next = this.#build(table)
     this.current = next
+    this.#useSessionCache(!table.tls.sessionTickets)
     // The server's own context answers clients that never reach SNICallback (no SNI).
     this.#https.setSecureContext(next.certs.defaultOptions)
     ;(this.#https as unknown as { requestCert: boolean }).requestCert = table.tls.clientCaPem !== null

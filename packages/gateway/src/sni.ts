@@ -36,8 +36,9 @@ export function contextOptions (table: RoutingTable, index: number, ticketKeys: 
     honorCipherOrder: true,
     sessionIdContext: SESSION_ID_CONTEXT,
     ticketKeys,
-    // Without tickets OpenSSL falls back to the session-id cache (TLS 1.2) or
-    // stateful tickets (TLS 1.3), both served from the worker's LRU.
+    // Without tickets only TLS 1.2 resumes, by session id from the worker's
+    // cache (dataplane.ts). TLS 1.3 does not: Node's resumeSession hook sees
+    // the legacy session id, never the identity of a stateful ticket.
     secureOptions: tls.sessionTickets ? 0 : constants.SSL_OP_NO_TICKET
   }
   // The client CA must be in every context: after SNI switches the SSL_CTX,
