@@ -79,8 +79,13 @@ export function floorVerdicts (records, gh = 'gatehouse-n', floorId = 'node-floo
     const nginx = med(records, r.scenario, 'nginx', r.key)
     const gatehouse = med(records, r.scenario, gh, r.key)
     const floorRatio = ratio(floor, nginx)
+    // The same ratio round by round (every round measures each target once, side by side):
+    // its spread says whether the verdict stands clear of a shared machine's noise.
+    const fr = records[r.scenario]?.[floorId] ?? []
+    const nr = records[r.scenario]?.nginx ?? []
+    const perRound = fr.slice(0, nr.length).map((x, i) => ratio(x[r.key], nr[i][r.key])).filter(Number.isFinite)
     const meets = (x) => (r.kind === 'min' ? x >= r.factor : x <= r.factor)
-    const row = { ...r, floor, nginx, gatehouse, floorRatio, gatehouseRatio: ratio(gatehouse, nginx), reachable: null, target: NaN, status: 'n/a' }
+    const row = { ...r, floor, nginx, gatehouse, floorRatio, floorRatioMin: Math.min(...perRound), floorRatioMax: Math.max(...perRound), gatehouseRatio: ratio(gatehouse, nginx), reachable: null, target: NaN, status: 'n/a' }
     if (Number.isFinite(floorRatio)) {
       row.reachable = meets(floorRatio)
       if (!row.reachable) {

@@ -99,13 +99,19 @@ export async function profileGatehouse (ctx, name, load) {
 
 /**
  * Profiles the Node floor (node:https answering itself, N workers) under `load(target)`, after
- * `warmup(target)` (not profiled); also with `perf` when installed.
+ * `warmup(target)` (not profiled). Where `perf` is installed, a second instance without
+ * --cpu-prof (V8's profiler costs time of its own) is sampled by `perf record` under the same
+ * load, for the split of native time.
  */
 export async function profileNodeFloor (ctx, name, load, warmup) {
-  const r = await profileInstance(ctx, name, (profileDir) => startNodeFloor({
-    material: ctx.material, workers: ctx.opts.workers, cpu: ctx.plan.proxy, profileDir
-  }), load, { perf: which('perf') !== null, warmup })
-  return { ...r, subject: 'node-floor' }
+  const start = (profileDir) => startNodeFloor({ material: ctx.material, workers: ctx.opts.workers, cpu: ctx.plan.proxy, profileDir })
+  const r = await profileInstance(ctx, name, start, load, { warmup })
+  let native = null
+  if (which('perf') !== null) {
+    const p = await profileInstance(ctx, `${name} (perf)`, () => start(null), load, { warmup, perf: true })
+    native = p.native
+  }
+  return { ...r, native, subject: 'node-floor' }
 }
 
 // Where a native symbol's time belongs, first match wins. OpenSSL is linked into the node

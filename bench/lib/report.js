@@ -90,7 +90,8 @@ export function floorLines (floor) {
   const lines = []
   for (const r of floor ?? []) {
     if (r.reachable === null) { lines.push(`${r.bar}: n/a (needs node-floor and nginx in the same run)`); continue }
-    const head = `${r.bar}: the floor ${unitText(r.floor, r.unit)} = ${fmt(r.floorRatio, 2)}× nginx (${unitText(r.nginx, r.unit)})`
+    const spread = r.floorRatioMax > r.floorRatioMin ? `, ${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round` : ''
+    const head = `${r.bar}: the floor ${unitText(r.floor, r.unit)} = ${fmt(r.floorRatio, 2)}× nginx (${unitText(r.nginx, r.unit)}${spread})`
     if (r.reachable) lines.push(`${head} — within reach for Node; the bar stands`)
     else lines.push(`${head} — out of reach for Node here: even a server that proxies nothing misses it; next-best target ${targetText(r)}, Gatehouse ${Number.isFinite(r.gatehouse) ? unitText(r.gatehouse, r.unit) : 'n/a'}: ${r.status}`)
   }
@@ -112,7 +113,7 @@ function floorBlock (floor, labels) {
   out.push(table(['bar', 'Node floor', 'floor ÷ nginx', 'verdict', 'next-best target (same run)', 'Gatehouse', 'Gatehouse vs next-best'], floor.map((r) => [
     r.bar,
     Number.isFinite(r.floor) ? unitText(r.floor, r.unit) : 'n/a',
-    Number.isFinite(r.floorRatio) ? `${fmt(r.floorRatio, 2)}×` : 'n/a',
+    Number.isFinite(r.floorRatio) ? `${fmt(r.floorRatio, 2)}×${r.floorRatioMax > r.floorRatioMin ? ` (${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round)` : ''}` : 'n/a',
     r.reachable === null ? 'n/a' : r.reachable ? 'within reach: the bar stands' : 'out of reach for Node: even the floor misses it',
     r.reachable === false ? targetText(r) : '—',
     Number.isFinite(r.gatehouse) ? `${unitText(r.gatehouse, r.unit)} (${fmt(r.gatehouseRatio, 2)}× nginx)` : 'n/a',

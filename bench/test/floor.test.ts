@@ -66,6 +66,20 @@ test('verdicts: a floor that misses the bar makes it out of reach and yields a t
   assert.match(lines[3] ?? '', /within reach for Node; the bar stands/)
 })
 
+test('the floor ratio is also given round by round, so noise around a verdict shows', () => {
+  const v = floorVerdicts({
+    keepalive: {
+      nginx: [{ rps: 20_000, cpuUs: 30 }, { rps: 25_000, cpuUs: 25 }],
+      'node-floor': [{ rps: 10_000, cpuUs: 60 }, { rps: 20_000, cpuUs: 30 }]
+    }
+  }) as Array<Verdict & { floorRatioMin: number, floorRatioMax: number }>
+  assert.is(v[0]?.floorRatioMin, 0.5)
+  assert.is(v[0]?.floorRatioMax, 0.8)
+  assert.is(v[1]?.floorRatioMin, 1.2)
+  assert.is(v[1]?.floorRatioMax, 2)
+  assert.match((floorLines(v) as string[])[1] ?? '', /1\.20–2\.00× by round/)
+})
+
 test('no floor in the run: verdicts are n/a and the report has no floor block', () => {
   const v = floorVerdicts({ keepalive: { nginx: rec({ rps: 1, cpuUs: 1 }) } }) as Verdict[]
   assert.ok(v.every((r) => r.reachable === null))
