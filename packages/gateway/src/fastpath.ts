@@ -461,8 +461,11 @@ class FastExchange {
 
   endResponse (): void {
     this.resDone = true
-    if (this.reqDone) this.complete()
-    // else: the body keeps flowing to the upstream; complete() runs when it ends.
+    // An early answer (the body still coming): like the full path, the rest of
+    // the body is not waited for — the client connection closes after the answer
+    // (closeAfter) and the upstream socket, its request half sent, is not reused.
+    if (!this.reqDone) this.upReusable = false
+    this.complete()
   }
 
   /** Both directions ended cleanly. */

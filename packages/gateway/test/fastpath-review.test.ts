@@ -5,7 +5,8 @@
 // trickled body outliving `timeouts.request`, a `Connection: close` socket left
 // half-open, a NUL in an upstream field relayed to the client, a silent
 // connection closed without the 408 node:http sends, `request: 0` not meaning
-// "no limit".
+// "no limit", an early answer leaving the connection (and the upstream socket)
+// open until the rest of the body arrived.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import net, { type AddressInfo } from 'node:net'
@@ -36,6 +37,11 @@ function onRawConnection (socket: net.Socket): void {
       // A close-delimited body, then a reset instead of a clean close.
       socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\npartial')
       setTimeout(() => { socket.resetAndDestroy() }, 50)
+      return
+    }
+    if (path === '/early') {
+      // Answers before the body arrives (an early 413) and keeps the connection.
+      socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\n\r\nnope')
       return
     }
     if (path === '/nul') {
@@ -178,6 +184,35 @@ test('timeouts.request 0 means no limit: a body paused longer than timeouts.head
     assert.match(out, /"body_bytes":10/)
   } finally {
     await zero.drain(300)
+  }
+})
+
+test('an early answer closes the connection without waiting for the rest of the body', async () => {
+  // A long timeouts.request, so only the early answer can end the exchange.
+  const leaf = pki.leaf('e', ['raw.test'])
+  const slow = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['raw.test'] }],
+    apis: [{ name: 'raw', targets: [`http://127.0.0.1:${(raw.address() as AddressInfo).port}`] }],
+    timeouts: { headersMs: 10_000, keepAliveMs: 5000, requestMs: 60_000 }
+  }))
+  const slowPort = (await slow.listen()).https.port
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: slowPort, servername: 'raw.test', ca: pki.caPem }, () => {
+        // 3 of the 100 bytes announced; the client then waits for the answer.
+        s.write('POST /early HTTP/1.1\r\nhost: raw.test\r\ncontent-length: 100\r\n\r\nabc')
+      })
+      let data = ''
+      s.on('data', (b: Buffer) => { data += b.toString('latin1') })
+      s.on('close', () => { resolve(data) })
+      s.on('error', reject)
+      setTimeout(() => { s.destroy(); resolve(data + ' [still open after 3 s]') }, 3000)
+    })
+    assert.match(out, /^HTTP\/1\.1 413 /)
+    assert.match(out, /\r\nconnection: close\r\n/i)
+    assert.ok(out.endsWith('nope'), out.slice(-60))
+  } finally {
+    await slow.drain(300)
   }
 })
 
