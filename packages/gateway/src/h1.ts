@@ -99,15 +99,20 @@ export function parseRequestHead (head: string): RequestHead | null {
         host = value
         continue
       case 'content-length':
-        if (contentLength !== -1 || !DIGITS.test(value)) return null
+        // llhttp refuses a tab after the digits (400): any tab goes to node:http.
+        if (contentLength !== -1 || !DIGITS.test(value) || head.lastIndexOf('\t', end) > colon) return null
         contentLength = Number(value)
         continue
       case 'transfer-encoding':
       case 'expect':
       case 'upgrade':
       case 'http2-settings':
+      // llhttp reads `Proxy-Connection: close` as Connection: close.
+      case 'proxy-connection':
         return null
       case 'connection': {
+        // llhttp does not read `close<TAB>` as close: tabs go to node:http.
+        if (head.lastIndexOf('\t', end) > colon) return null
         const v = value.toLowerCase()
         if (v === 'keep-alive') continue
         if (v === 'close') { close = true; continue }

@@ -6,13 +6,14 @@
 // half-open, a NUL in an upstream field relayed to the client, a silent
 // connection closed without the 408 node:http sends, `request: 0` not meaning
 // "no limit", an early answer leaving the connection (and the upstream socket)
-// open until the rest of the body arrived.
+// open until the rest of the body arrived, a request head llhttp frames or
+// refuses differently (a tab in Content-Length, Proxy-Connection: close).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { createDataPlane, type DataPlane } from '@gatehouse/gateway'
-import { makePki, makeTable, startEcho, type Echo, type Pki } from './helpers.js'
+import { makePki, makeTable, rawTls, startEcho, type Echo, type Pki } from './helpers.js'
 
 const test = suite('fastpath-review')
 let pki: Pki
@@ -214,6 +215,23 @@ test('an early answer closes the connection without waiting for the rest of the 
   } finally {
     await slow.drain(300)
   }
+})
+
+test('a Content-Length with a tab after the digits is refused like llhttp does, not forwarded', async () => {
+  const before = echo.seen.length
+  const out = await rawTls(port, 'echo.test', pki.caPem, 'POST /tab HTTP/1.1\r\nhost: echo.test\r\ncontent-length: 5\t\r\n\r\nhello')
+  assert.match(out, /^HTTP\/1\.1 400 /, out.slice(0, 60))
+  assert.is(echo.seen.length, before, 'nothing reached the upstream')
+})
+
+test('Proxy-Connection: close closes the connection after the answer, as llhttp reads it', async () => {
+  const c = await connect('echo.test')
+  c.socket.write('GET /one HTTP/1.1\r\nhost: echo.test\r\nproxy-connection: close\r\n\r\n')
+  const how = await Promise.race([c.ended, sleep(2000).then(() => 'still open')])
+  c.socket.destroy()
+  assert.match(c.data(), /^HTTP\/1\.1 200 /)
+  assert.match(c.data(), /\r\nconnection: close\r\n/i)
+  assert.is(how, 'close')
 })
 
 test.run()
