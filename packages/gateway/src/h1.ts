@@ -55,7 +55,8 @@ const NOT_PLAIN = /[^\t\r\n\x20-\x7e]/
 const CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/
 // A CR not followed by LF or an LF not preceded by CR.
 const BARE_EOL = /\r(?!\n)|(?<!\r)\n/
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e]*))?$/
+// The reason phrase may carry obs-text (RFC 9112 §4), relayed as sent like llhttp does.
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?$/
 // More fields than this are unusual enough to leave to node:http (maxHeadersCount).
 const MAX_FIELDS = 100
 

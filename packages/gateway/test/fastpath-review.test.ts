@@ -7,7 +7,8 @@
 // connection closed without the 408 node:http sends, `request: 0` not meaning
 // "no limit", an early answer leaving the connection (and the upstream socket)
 // open until the rest of the body arrived, a request head llhttp frames or
-// refuses differently (a tab in Content-Length, Proxy-Connection: close).
+// refuses differently (a tab in Content-Length, Proxy-Connection: close), a
+// non-ASCII reason phrase answered 502.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import net, { type AddressInfo } from 'node:net'
@@ -43,6 +44,11 @@ function onRawConnection (socket: net.Socket): void {
     if (path === '/early') {
       // Answers before the body arrives (an early 413) and keeps the connection.
       socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\n\r\nnope')
+      return
+    }
+    if (path === '/reason') {
+      // A reason phrase in UTF-8 (obs-text on the wire): llhttp and node:http relay it.
+      socket.write(Buffer.concat([Buffer.from('HTTP/1.1 200 Gr'), Buffer.from('é', 'utf8'), Buffer.from('at\r\ncontent-length: 2\r\n\r\nok')]))
       return
     }
     if (path === '/nul') {
@@ -232,6 +238,12 @@ test('Proxy-Connection: close closes the connection after the answer, as llhttp 
   assert.match(c.data(), /^HTTP\/1\.1 200 /)
   assert.match(c.data(), /\r\nconnection: close\r\n/i)
   assert.is(how, 'close')
+})
+
+test('a reason phrase with non-ASCII bytes is relayed, not answered 502', async () => {
+  const out = await rawTls(port, 'raw.test', pki.caPem, 'GET /reason HTTP/1.1\r\nhost: raw.test\r\nconnection: close\r\n\r\n')
+  assert.ok(out.startsWith('HTTP/1.1 200 Gr\xc3\xa9at\r\n'), JSON.stringify(out.slice(0, 40)))
+  assert.ok(out.endsWith('\r\n\r\nok'))
 })
 
 test.run()
