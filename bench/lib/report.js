@@ -104,7 +104,7 @@ function targetText (r) {
   return `≥ ${fmt(r.target, 0)} req/s (${fmt(r.target / r.nginx, 2)}× nginx, ${fmt(r.target / r.floor, 2)}× the floor)`
 }
 
-function floorBlock (floor, labels) {
+function floorBlock (floor, labels, profile) {
   const out = []
   out.push('### What Node can reach here (the Node floor, same run)')
   out.push('')
@@ -119,6 +119,11 @@ function floorBlock (floor, labels) {
     Number.isFinite(r.gatehouse) ? `${unitText(r.gatehouse, r.unit)} (${fmt(r.gatehouseRatio, 2)}× nginx)` : 'n/a',
     r.reachable === false ? r.status : '—'
   ])))
+  const groups = profile?.native?.groups ?? []
+  if (groups.length > 0) {
+    out.push('')
+    out.push(`Where the floor's CPU goes under keep-alive load (\`perf\`, by symbol; tables below): ${groups.slice(0, 6).map((g) => `${g.name} ${fmt(g.pct, 0)}%`).join(', ')}.`)
+  }
   return out
 }
 
@@ -156,7 +161,7 @@ export function renderSection (run) {
   out.push(table(['bar', 'measured', 'needs', 'status'], bars.map((b) => [b.name, b.text ?? (Number.isFinite(b.value) ? `${fmt(b.value, b.unit === '×' ? 2 : undefined)}${b.unit}` : 'n/a'), b.limit, b.status])))
   out.push('')
   if (floor.some((r) => r.reachable !== null)) {
-    out.push(...floorBlock(floor, labels))
+    out.push(...floorBlock(floor, labels, profiles.find((p) => p.subject === 'node-floor')))
     out.push('')
   }
   out.push('### Sanity: `Connection: close` from the client')
