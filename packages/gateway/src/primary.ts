@@ -84,6 +84,7 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
   cluster.schedulingPolicy = scheduling === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./worker.js', import.meta.url)),
+    execArgv: workerExecArgv(process.execArgv),
     serialization: 'advanced'
   })
 
@@ -326,6 +327,15 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
       else onStop(signal)
     }
   })
+}
+
+/**
+ * The node flags of a worker: the primary's own (--cpu-prof, --inspect and the
+ * like carry over, as cluster does by default) plus --expose-gc, which lets
+ * the worker bound its Buffer garbage (worker.ts, GATEHOUSE_BUFFER_GC_MB).
+ */
+function workerExecArgv (execArgv: readonly string[]): string[] {
+  return execArgv.includes('--expose-gc') || execArgv.includes('--expose_gc') ? [...execArgv] : [...execArgv, '--expose-gc']
 }
 
 function resolveWorkers (flag: number | undefined, env: NodeJS.ProcessEnv, fromFile: number): number {

@@ -88,6 +88,38 @@ process.on('message', (msg: unknown) => {
 // so a table sent then would be lost: ask for it once the handlers exist.
 send({ act: 'hello' })
 
+// Dead Buffers are freed only by a V8 scavenge, and V8 starts one for Buffer
+// memory alone only once 32 MB of it sits in the young generation (twice its
+// default maximum semi-space size, whatever --max-semi-space-size says). While
+// streaming, the socket chunks a worker has already relayed pile up to that
+// mark between scavenges, and glibc keeps the heap they grew: that was about a
+// third of a worker's peak RSS. The primary starts workers with --expose-gc, so
+// here a scavenge runs as soon as Buffer memory has grown by
+// GATEHOUSE_BUFFER_GC_MB (default 4; 0 turns it off) since the last look. The
+// baseline follows live data (slow clients holding buffers) instead of
+// scavenging again and again for memory that is not garbage.
+const BUFFER_GC_CHECK_MS = 25
+const bufferGcBytes = parseBufferGcMb(process.env.GATEHOUSE_BUFFER_GC_MB) * 1024 * 1024
+const scavenge = (globalThis as { gc?: (opts: { type: 'minor' }) => void }).gc
+let liveBuffers = 0
+
+function boundBufferGarbage (): void {
+  const now = process.memoryUsage().arrayBuffers
+  if (now < liveBuffers) liveBuffers = now
+  else if (now - liveBuffers > bufferGcBytes) {
+    scavenge?.({ type: 'minor' })
+    liveBuffers = process.memoryUsage().arrayBuffers
+  }
+}
+
+function parseBufferGcMb (value: string | undefined): number {
+  if (value === undefined || value === '') return 4
+  const n = Number(value)
+  return Number.isFinite(n) && n >= 0 ? n : 4
+}
+
+if (scavenge !== undefined && bufferGcBytes > 0) setInterval(boundBufferGarbage, BUFFER_GC_CHECK_MS).unref()
+
 // Pushed every few seconds as well as on request, so the primary's copy of a
 // worker's counters is recent when that worker dies (see cluster-metrics.ts).
 setInterval(() => { void onMetrics({ act: 'metrics', id: 0 }) }, 5000).unref()
