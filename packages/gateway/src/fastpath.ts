@@ -90,8 +90,24 @@ function connOf (socket: TLSSocket): FastConn {
   return (socket as unknown as Record<symbol, FastConn>)[kConn] as FastConn
 }
 
+// A bug in the fast path must cost one connection, never the worker.
 function onClientData (this: TLSSocket, chunk: Buffer): void {
-  const conn = connOf(this)
+  try {
+    clientData(this, chunk)
+  } catch (err) {
+    crashed(connOf(this), err)
+  }
+}
+
+function crashed (conn: FastConn, err: unknown): void {
+  conn.plane.log({ level: 'error', msg: 'fast path failed', err: (err as Error).stack ?? String(err) })
+  const ex = conn.ex
+  if (ex !== null) ex.abort()
+  conn.socket.destroy()
+}
+
+function clientData (socket: TLSSocket, chunk: Buffer): void {
+  const conn = connOf(socket)
   const ex = conn.ex
   if (ex !== null && !ex.reqDone) {
     ex.onClientBody(chunk)
@@ -101,7 +117,7 @@ function onClientData (this: TLSSocket, chunk: Buffer): void {
   conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk])
   if (ex !== null) {
     // A pipelined request: it waits until the current response has ended.
-    this.pause()
+    socket.pause()
     return
   }
   nextRequest(conn)
@@ -516,7 +532,7 @@ class FastExchange {
       return
     }
     const pool = this.pool
-    const connectFailed = CONNECT_FAILED.has(code)
+    const connectFailed = CONNECT_FAILED.has(code) || code === 'UND_ERR_CONNECT_TIMEOUT'
     if (connectFailed) pool.failedAt = Date.now()
     const bodiless = this.head.contentLength <= 0
     if (bodiless && this.attempts < 2 && !this.client.destroyed) {
@@ -540,6 +556,14 @@ class FastExchange {
 
   onUpTimeout (): void {
     if (this.finished || this.resStarted) return
+    const up = this.up
+    if (up !== null && up.connecting) {
+      // Never connected: a dead target, handled like a refused connect (marked
+      // failed, another target tried, 502) as undici's connect timeout is.
+      this.upError = 'UND_ERR_CONNECT_TIMEOUT'
+      up.destroy()
+      return
+    }
     this.fail('GH_GATEWAY_UPSTREAM_TIMEOUT')
   }
 
@@ -725,8 +749,15 @@ function exOf (s: Socket): FastExchange | null {
 
 function onUpData (this: Socket, b: Buffer): void {
   const ex = exOf(this)
-  if (ex !== null) ex.onUpData(b)
-  else this.destroy()
+  if (ex === null) {
+    this.destroy()
+    return
+  }
+  try {
+    ex.onUpData(b)
+  } catch (err) {
+    crashed(ex.conn, err)
+  }
 }
 
 function onUpDrain (this: Socket): void {

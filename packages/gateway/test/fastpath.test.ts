@@ -10,7 +10,7 @@ import http from 'node:http'
 import tls from 'node:tls'
 import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { WebSocket } from 'ws'
+import { WebSocket, type ClientOptions } from 'ws'
 import { createDataPlane, startHttpbin, type DataPlane, type Httpbin } from '@gatehouse/gateway'
 import { makePki, makeTable, request, startEcho, rawTls, type Echo, type Pki } from './helpers.js'
 
@@ -188,7 +188,8 @@ test('a WebSocket upgrade after a fast request on the same connection is tunnell
   assert.match(raw, /HTTP\/1\.1 101 /)
   assert.ok(raw.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`), raw)
   // And a whole WebSocket exchange through the gateway still echoes.
-  const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { headers: { host: 'bin.test' }, servername: 'bin.test', ca: pki.caPem })
+  const wsOptions: ClientOptions & { servername: string } = { headers: { host: 'bin.test' }, servername: 'bin.test', ca: pki.caPem }
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, wsOptions)
   const echoed = await new Promise<string>((resolve, reject) => {
     ws.on('open', () => { ws.send('ping-through') })
     ws.on('message', (m: Buffer) => { resolve(m.toString()) })
