@@ -56,6 +56,8 @@ export class FastConn {
   closeAfter = false
   /** node:http serves the connection now. */
   handedOff = false
+  /** The idle timeout set on the socket (ms); changed only when it differs (STYLE: the hot path). */
+  timerMs = -1
   /** No request has started yet: its timeout is the headers timeout, answered 408. */
   fresh = true
   constructor (plane: FastPlane, socket: TLSSocket) {
@@ -76,7 +78,16 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
   socket.on('error', onClientError)
   socket.on('close', onClientClose)
   const t = plane.current.table.timeouts
-  socket.setTimeout(t.headersMs > 0 ? t.headersMs : t.keepAliveMs)
+  clientTimer(conn, t.headersMs > 0 ? t.headersMs : t.keepAliveMs)
+}
+
+// A Node socket timeout is an idle timer every read and write refreshes; it is
+// only re-set when its length changes. While a bodiless request waits for its
+// upstream the keep-alive timer keeps running: onClientTimeout ignores it then.
+function clientTimer (conn: FastConn, ms: number): void {
+  if (conn.timerMs === ms) return
+  conn.timerMs = ms
+  conn.socket.setTimeout(ms)
 }
 
 /** Closes the fast-path connections that have no request in flight (drain). */
@@ -259,6 +270,8 @@ class FastExchange {
   gotResponseByte = false
   resHeadBuf: Buffer | null = null
   resStarted = false
+  /** The client response head, until written with the first body bytes. */
+  headOut: string | null = null
   status = 0
   /** >= 0 bytes left, -1 chunked (relayed as is), -2 until the upstream closes (chunked on the way). */
   resLeft = 0
@@ -288,7 +301,7 @@ class FastExchange {
     const t = conn.plane.current.table.timeouts
     // A body that stops arriving is cut like node:http's requestTimeout would
     // (onClientBody bounds the total); timeouts.request 0 is no limit (DESIGN.md).
-    this.client.setTimeout(this.reqDone ? 0 : t.requestMs)
+    if (!this.reqDone) clientTimer(conn, t.requestMs)
     this.send(false)
     if (this.reqDone) return
     const rest = conn.pending
@@ -349,7 +362,7 @@ class FastExchange {
     }
     if (this.reqLeft === 0 && !this.reqDone) {
       this.reqDone = true
-      this.client.setTimeout(0)
+      clientTimer(this.conn, this.conn.plane.current.table.timeouts.keepAliveMs)
       if (this.resDone) this.complete()
     }
   }
@@ -373,12 +386,14 @@ class FastExchange {
       }
       this.resHeadBuf = null
       if (off === buf.length) {
+        this.writeHead()
         if (this.resDone) this.endResponse()
         return
       }
       b = buf.subarray(off)
       if (this.resDone) {
         // Bytes after a complete bodiless response: the socket is not trustworthy.
+        this.writeHead()
         this.upReusable = false
         this.endResponse()
         return
@@ -396,8 +411,7 @@ class FastExchange {
     }
     // 1xx interim answers are not relayed (the fast path never sends Expect).
     if (h.status < 200) return 1
-    const up = this.up as Socket
-    up.setTimeout(0)
+    // The upstream socket's timeout stays armed: once the head is here it is ignored (onUpTimeout).
     this.upstreamMs = performance.now() - this.upstreamStart
     this.stats.upstreamDuration.observe(this.upstreamMs / 1000)
     if (h.close) this.upReusable = false
@@ -432,11 +446,8 @@ class FastExchange {
     }
     out += `x-request-id: ${this.requestId}\r\n`
     out += conn.closeAfter ? 'connection: close\r\n\r\n' : keepAliveLines(conn.plane)
-    const client = this.client
-    client.cork()
-    client.write(out, 'latin1')
-    // The first body bytes share the head's TLS record.
-    process.nextTick(uncork, client)
+    // Written with the first body bytes when they came in the same read (one TLS record).
+    this.headOut = out
     this.resStarted = true
     return 2
   }
@@ -447,6 +458,7 @@ class FastExchange {
     if (left === -2) {
       if (b.length === 0) return
       client.cork()
+      this.writeHead()
       client.write(`${b.length.toString(16)}\r\n`, 'latin1')
       client.write(b)
       const more = client.write('\r\n', 'latin1')
@@ -471,8 +483,24 @@ class FastExchange {
     }
     // More than the framing said: the socket is not reused.
     if (take < b.length) this.upReusable = false
-    if (take > 0 && !client.write(take === b.length ? b : b.subarray(0, take))) (this.up as Socket).pause()
+    const head = this.headOut
+    let more = true
+    if (head !== null) {
+      this.headOut = null
+      more = take > 0 ? writeJoined(client, head, take === b.length ? b : b.subarray(0, take)) : client.write(head, 'latin1')
+    } else if (take > 0) {
+      more = client.write(take === b.length ? b : b.subarray(0, take))
+    }
+    if (!more) (this.up as Socket).pause()
     if (this.resDone) this.endResponse()
+  }
+
+  /** Writes the client head alone (no body bytes came with it). */
+  writeHead (): void {
+    const head = this.headOut
+    if (head === null) return
+    this.headOut = null
+    this.client.write(head, 'latin1')
   }
 
   endResponse (): void {
@@ -507,7 +535,7 @@ class FastExchange {
       client.destroySoon()
       return
     }
-    client.setTimeout(conn.plane.current.table.timeouts.keepAliveMs)
+    clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
     if (conn.pending !== null) setImmediate(resumeConn, conn)
     else client.resume()
   }
@@ -608,7 +636,7 @@ class FastExchange {
       client.destroySoon()
       return
     }
-    client.setTimeout(conn.plane.current.table.timeouts.keepAliveMs)
+    clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
     if (conn.pending !== null) setImmediate(resumeConn, conn)
     else client.resume()
   }
@@ -675,8 +703,22 @@ class FastExchange {
   }
 }
 
-function uncork (socket: TLSSocket): void {
-  socket.uncork()
+// Small bodies join the head in one buffer: one plain write, one TLS record,
+// no writev. Larger ones are written corked, which coalesces them too.
+const JOIN_MAX = 16 * 1024
+function writeJoined (client: TLSSocket, head: string, body: Buffer): boolean {
+  if (body.length > JOIN_MAX) {
+    client.cork()
+    client.write(head, 'latin1')
+    const more = client.write(body)
+    client.uncork()
+    return more
+  }
+  const headLen = head.length
+  const out = Buffer.allocUnsafe(headLen + body.length)
+  out.write(head, 0, headLen, 'latin1')
+  body.copy(out, headLen)
+  return client.write(out)
 }
 
 function resumeConn (conn: FastConn): void {
