@@ -18,6 +18,7 @@ Usage:
   gatehouse version
 
 Environment: GATEHOUSE_CONFIG (default config path), GATEHOUSE_WORKERS, GATEHOUSE_SCHEDULING=round_robin|os,
+GATEHOUSE_BUFFER_GC_MB (MiB of Buffer growth before a worker scavenges; default 4, 0 = off),
 GATEHOUSE_CA_PASSPHRASE (certs).
 `
 
