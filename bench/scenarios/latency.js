@@ -74,11 +74,21 @@ export default {
   // Added latency is a difference of medians against the direct upstream, filled in after all rounds.
   finish (ctx, records) {
     for (const [id, rs] of Object.entries(records)) {
-      // Send lag: how late requests left the client (its own stalls, or no free connection).
-      const stalled = rs.filter((r) => r.loopP99 > CLIENT_STALL_US || r.sendLagP99 > CLIENT_STALL_US)
-      if (stalled.length === 0) continue
-      const w = stalled.reduce((a, b) => (b.sendLagP99 > a.sendLagP99 ? b : a))
-      ctx.notes.push(`latency, ${id}: in ${stalled.length} of ${rs.length} runs requests left the client over ${CLIENT_STALL_US / 1000} ms late at p99 (worst: send lag p99 ${Math.round(w.sendLagP99)} µs, client loop delay p99 ${Math.round(w.loopP99)} µs, max ${Math.round(w.loopMax)} µs, longest client GC pause ${w.clientGcMaxMs.toFixed(1)} ms, client preempted ${w.clientPreempted} times by other processes on the load core): that p99 is partly the load core's, not the target's.`)
+      // Send lag p99 over 1 ms has two causes, told apart by the client's own loop delay: the
+      // client stalled (its loop ran late: GC, preempted by another process on the load core),
+      // or all 50 connections were busy (the target fell behind the rate: its queueing, its p99).
+      // A send lag far beyond the client's longest stall can only be queueing; both can happen in one run.
+      const queuedRun = (r) => r.sendLagP99 > CLIENT_STALL_US && r.sendLagP99 > 2 * r.loopMax
+      const stalled = rs.filter((r) => r.loopP99 > CLIENT_STALL_US || (r.sendLagP99 > CLIENT_STALL_US && !queuedRun(r)))
+      const queued = rs.filter(queuedRun)
+      if (stalled.length > 0) {
+        const w = stalled.reduce((x, y) => (y.loopMax > x.loopMax ? y : x))
+        ctx.notes.push(`latency, ${id}: the client stalled in ${stalled.length} of ${rs.length} runs (worst: loop delay p99 ${Math.round(w.loopP99)} µs, max ${Math.round(w.loopMax)} µs; longest GC pause ${w.clientGcMaxMs.toFixed(1)} ms; preempted ${w.clientPreempted} times by other processes on the load core; send lag p99 ${Math.round(w.sendLagP99)} µs): those runs' p99 is partly the load core's, not the target's.`)
+      }
+      if (queued.length > 0) {
+        const w = queued.reduce((x, y) => (y.sendLagP99 > x.sendLagP99 ? y : x))
+        ctx.notes.push(`latency, ${id}: in ${queued.length} of ${rs.length} runs requests waited for a free connection (send lag p99 up to ${Math.round(w.sendLagP99)} µs, while the client's own loop never ran more than ${Math.round(w.loopMax)} µs late): the target fell behind the rate at times — its queueing, counted in its p99.`)
+      }
     }
     const direct = records.direct
     if (!direct) return
