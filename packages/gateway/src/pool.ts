@@ -11,7 +11,8 @@ import http from 'node:http'
 import https from 'node:https'
 import { createHash } from 'node:crypto'
 import type { Socket } from 'node:net'
-import { Pool } from 'undici'
+import { createRequire } from 'node:module'
+import type { Pool } from 'undici'
 import type { UpstreamTls } from '@gatehouse/config'
 
 /** One upstream target with its connection pool. */
@@ -24,8 +25,10 @@ export interface UpstreamPool {
   hostHeader: string
   /** Path prefix of the target URL, '' when none. */
   basePath: string
-  /** undici pool: every ordinary request goes through it. */
-  dispatcher: Pool
+  /** undici pool of the node:http path, created on first use (the fast path needs none). */
+  readonly dispatcher: Pool
+  /** The undici pool if it was ever created. */
+  createdDispatcher(): Pool | null
   /** node:http agent: only for Upgrade requests (undici cannot relay a refused upgrade). */
   agent: http.Agent
   request: typeof http.request
@@ -81,7 +84,7 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     const minVersion = (tls as Partial<UpstreamTls>).minVersion
     if (minVersion !== undefined) connect.minVersion = minVersion
   }
-  const dispatcher = new Pool(url.origin, {
+  const poolOptions: Pool.Options = {
     pipelining: 1,
     keepAliveTimeout: POOL_IDLE_MS,
     keepAliveMaxTimeout: POOL_IDLE_MS,
@@ -90,7 +93,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     headersTimeout: 0,
     bodyTimeout: 0,
     connect
-  })
+  }
+  let dispatcher: Pool | null = null
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '')
   // URL keeps IPv6 brackets in hostname; net.connect wants them off.
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
@@ -101,7 +105,11 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     port,
     hostHeader: url.host,
     basePath,
-    dispatcher,
+    get dispatcher (): Pool {
+      if (dispatcher === null) dispatcher = new (loadUndici().Pool)(url.origin, poolOptions)
+      return dispatcher
+    },
+    createdDispatcher: () => dispatcher,
     agent,
     request: isHttps ? https.request : http.request,
     failedAt: 0,
@@ -111,12 +119,20 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
   }
 }
 
+// undici costs ~8 MiB of RSS per worker once loaded; a worker whose requests
+// all take the fast path never loads it.
+let undici: typeof import('undici') | null = null
+function loadUndici (): typeof import('undici') {
+  if (undici === null) undici = createRequire(import.meta.url)('undici') as typeof import('undici')
+  return undici
+}
+
 /** Closes the idle sockets of a pool that is no longer configured; busy ones finish and are closed when they go idle. */
 export function retirePool (pool: UpstreamPool): void {
   pool.retired = true
   for (const socket of pool.free.splice(0)) socket.destroy()
   // close() lets requests in flight finish, then closes the connections.
-  pool.dispatcher.close().catch(() => {})
+  pool.createdDispatcher()?.close().catch(() => {})
   const free = pool.agent.freeSockets
   for (const name of Object.keys(free)) {
     for (const socket of free[name] ?? []) socket.destroy()
@@ -130,6 +146,6 @@ export function retirePool (pool: UpstreamPool): void {
 export function destroyPool (pool: UpstreamPool): void {
   pool.retired = true
   for (const socket of pool.free.splice(0)) socket.destroy()
-  pool.dispatcher.destroy().catch(() => {})
+  pool.createdDispatcher()?.destroy().catch(() => {})
   pool.agent.destroy()
 }
