@@ -57,7 +57,7 @@ function scenarioTable (scenario, byTarget, labels) {
 const HEADLINE = {
   keepalive: [['rps', 'req/s'], ['cpuUs', 'CPU/request']],
   latency: [['p99', 'p99']],
-  stream: [['downMBps', 'MB/s down'], ['upMBps', 'MB/s up'], ['peakRssMB', 'peak RSS']],
+  stream: [['downMBps', 'MB/s down'], ['upMBps', 'MB/s up'], ['peakRssMB', 'peak RSS (sum)'], ['peakPssMB', 'peak PSS (sum)']],
   handshake: [['ecCpuUs', 'CPU/handshake ECDSA'], ['rsaCpuUs', 'CPU/handshake RSA'], ['ecCps', 'handshakes/s ECDSA']],
   resumed: [['cpuUs', 'CPU/resumed handshake']],
   idle: [['kbPerConn', 'RSS/connection']],
