@@ -12,7 +12,7 @@
 //
 // --smoke: Gatehouse (N workers) alone, 1 run of ~1 s per scenario, small idle
 // and many-apis sizes, no profile — what CI runs to keep the runner honest.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, release } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +42,7 @@ const { values: a } = parseArgs({
     idle: { type: 'string' },
     many: { type: 'string' },
     rate: { type: 'string' },
+    report: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
@@ -66,6 +67,7 @@ function readHelp () {
     '  --idle N          idle connections to hold (default 10000; smoke 200)\n' +
     '  --many A/C        many-apis size: APIs/certificates (default 5000/500; smoke 50/5)\n' +
     '  --rate N          latency scenario rate, req/s (default: half of Gatehouse\'s keep-alive req/s in the same run; 500 without keepalive)\n' +
+    '  --report FILE     re-render the RESULTS section from a --json file of an earlier run (measures nothing)\n' +
     '  --no-profile      skip the --cpu-prof runs of Gatehouse and the Node floor\n' +
     '  --smoke           Gatehouse alone, 1 short run per scenario (CI)\n'
   )
@@ -98,6 +100,17 @@ for (const name of only ?? []) {
   if (!SCENARIOS.some((s) => s.name === name)) { process.stderr.write(`bench/run: unknown scenario '${name}'; use ${SCENARIOS.map((s) => s.name).join(', ')}\n`); process.exit(2) }
 }
 const resultsFile = a.results ?? fileURLToPath(new URL('../RESULTS.md', import.meta.url))
+
+// --report: the section again from an earlier run's records, with the bars and
+// floor verdicts re-evaluated by this checkout's bars.js (nothing is measured).
+if (a.report) {
+  const saved = JSON.parse(readFileSync(a.report, 'utf8'))
+  const scenarios = SCENARIOS.filter((s) => saved.records[s.name] !== undefined)
+  const notes = [...(saved.notes ?? []), `This section was rendered by \`node bench/run --report\` from the JSON that run wrote; the figures are that run's.`]
+  spliceResults(resultsFile, renderSection({ ...saved, scenarios, notes, bars: evaluateBars(saved.records, saved.sanity), floor: floorVerdicts(saved.records) }))
+  process.stdout.write(`bench/run: wrote ${resultsFile} from ${a.report}\n`)
+  process.exit(0)
+}
 
 const log = (msg) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`)
 const commands = []
