@@ -1,6 +1,7 @@
 // Turns one run into the Markdown section of bench/RESULTS.md and splices it
 // between the runner's markers, leaving every other section of the file (the
 // certs/config/dataplane helpers write their own) exactly as it was.
+import { FINDINGS } from './findings.js'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { summarize, fmt, fmtSpread, median, ratio } from './stats.js'
 
@@ -164,6 +165,7 @@ export function renderSection (run) {
     out.push(...floorBlock(floor, labels, profiles.find((p) => p.subject === 'node-floor')))
     out.push('')
   }
+  out.push(...FINDINGS)
   out.push('### Sanity: `Connection: close` from the client')
   out.push('')
   out.push(table(['target', 'status', 'Connection header answered', 'proxy closed the connection', 'verdict'], Object.entries(sanity).map(([id, s]) => [labels[id] ?? id, String(s.status), s.connection === null ? '(none)' : `\`${s.connection}\``, s.serverClosed ? 'yes' : 'no', s.ok ? 'ok' : 'WRONG'])))
