@@ -28,7 +28,7 @@ export const FINDINGS = [
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker). **Bought:** peak ' +
     'RSS sum 278 → 251 MB and CPU per MiB 2.31 → 1.57 ms (`node bench/run --only stream --targets gatehouse-n,nginx --runs 3 --seconds 4`). ' +
-    'Of what is left, ~43 MiB per process is the shared `node` binary, which a sum of RSS counts three times: hence the PSS row.',
+    'Of what is left, ~43 MiB per process is the shared `node` binary, which a sum of RSS counts three times: hence the row with shared pages counted once.',
   '- **Added p99 at half load.** The latency client started its clock before its 50 connections were open, so 50 handshakes fell inside ' +
     'the window and became every target\'s p99 (nginx +53 ms, Gatehouse +173 ms in the 23:15 run). **Fix:** connections open and warm up ' +
     'before the clock; the schedule is checked on every loop turn; the client reports its own send lag, loop delay, GC and preemptions. ' +

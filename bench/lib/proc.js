@@ -77,35 +77,40 @@ export function rssBytes (rootPid) {
 }
 
 /**
- * Proportional set size of the whole tree, bytes: each page shared by n of its
- * processes counts 1/n in each, so the sum counts the node binary, shared
- * libraries and copy-on-write pages once — the memory the tree occupies. A sum
- * of RSS counts them once per process (about 43 MiB of `node` text and data
- * per Node process). 0 where smaps_rollup is unreadable.
+ * Memory of the whole tree with shared pages counted once, bytes: the sum of
+ * each process's private pages plus the largest shared part of any one of
+ * them. A sum of RSS counts the pages the processes share (the node binary's
+ * text and data, ~43 MiB per Node process, and shared libraries) once per
+ * process; PSS would split them with every other process on the machine that
+ * maps them (other Node programs included), so it depends on what else runs.
+ * 0 where smaps_rollup is unreadable.
  */
-export function pssBytes (rootPid) {
-  let kb = 0
+export function onceBytes (rootPid) {
+  let privateKb = 0
+  let sharedKb = 0
   for (const pid of processTree(rootPid)) {
     try {
-      const m = /\nPss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'))
-      if (m) kb += Number(m[1])
+      const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1')
+      const field = (name) => Number(new RegExp(`\\n${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0)
+      privateKb += field('Private_Clean') + field('Private_Dirty')
+      sharedKb = Math.max(sharedKb, field('Shared_Clean') + field('Shared_Dirty'))
     } catch {}
   }
-  return kb * 1024
+  return (privateKb + sharedKb) * 1024
 }
 
-/** Samples the tree's RSS sum and PSS sum every `everyMs` until stopped; stop() returns both peaks in bytes. */
+/** Samples the tree's RSS sum and its memory with shared pages once every `everyMs` until stopped; stop() returns both peaks in bytes. */
 export function peakRssSampler (rootPid, everyMs = 100) {
   let rss = rssBytes(rootPid)
-  let pss = pssBytes(rootPid)
+  let once = onceBytes(rootPid)
   const timer = setInterval(() => {
     rss = Math.max(rss, rssBytes(rootPid))
-    pss = Math.max(pss, pssBytes(rootPid))
+    once = Math.max(once, onceBytes(rootPid))
   }, everyMs)
   return {
     stop () {
       clearInterval(timer)
-      return { rss: Math.max(rss, rssBytes(rootPid)), pss: Math.max(pss, pssBytes(rootPid)) }
+      return { rss: Math.max(rss, rssBytes(rootPid)), once: Math.max(once, onceBytes(rootPid)) }
     }
   }
 }

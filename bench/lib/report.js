@@ -58,7 +58,7 @@ function scenarioTable (scenario, byTarget, labels) {
 const HEADLINE = {
   keepalive: [['rps', 'req/s'], ['cpuUs', 'CPU/request']],
   latency: [['p99', 'p99']],
-  stream: [['downMBps', 'MB/s down'], ['upMBps', 'MB/s up'], ['peakRssMB', 'peak RSS (sum)'], ['peakPssMB', 'peak PSS (sum)']],
+  stream: [['downMBps', 'MB/s down'], ['upMBps', 'MB/s up'], ['peakRssMB', 'peak RSS (sum)'], ['peakOnceMB', 'peak, shared pages once']],
   handshake: [['ecCpuUs', 'CPU/handshake ECDSA'], ['rsaCpuUs', 'CPU/handshake RSA'], ['ecCps', 'handshakes/s ECDSA']],
   resumed: [['cpuUs', 'CPU/resumed handshake']],
   idle: [['kbPerConn', 'RSS/connection']],

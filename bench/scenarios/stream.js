@@ -1,7 +1,7 @@
 // stream: 10 MiB downloads and 10 MiB uploads over 8 keep-alive connections →
 // MB/s each way, and the proxy's peak memory while streaming (all its
-// processes, sampled every 100 ms): the sum of their RSS, and the sum of their
-// PSS, which counts a page shared between processes (the node binary) once.
+// processes, sampled every 100 ms): the sum of their RSS, and their private
+// pages plus the shared ones (the node binary) counted once.
 import { closedLoop } from '../lib/load/generators.js'
 import { peakRssSampler } from '../lib/proc.js'
 import { withCpu, HOST, MiB } from '../lib/measure.js'
@@ -21,9 +21,9 @@ async function one (ctx, target, upload) {
     tmpDir: ctx.dir,
     log: ctx.command
   }))
-  const peak = sampler ? sampler.stop() : { rss: NaN, pss: NaN }
+  const peak = sampler ? sampler.stop() : { rss: NaN, once: NaN }
   const bytes = upload ? r.requests * BIG_BYTES : r.bytes
-  return { mbps: bytes / r.durationS / 1e6, peakRssMB: peak.rss / 1e6, peakPssMB: peak.pss / 1e6, cpuMsPerMiB: (cpuS * 1000) / (bytes / MiB), failed: r.errors + r.non2xx }
+  return { mbps: bytes / r.durationS / 1e6, peakRssMB: peak.rss / 1e6, peakOnceMB: peak.once / 1e6, cpuMsPerMiB: (cpuS * 1000) / (bytes / MiB), failed: r.errors + r.non2xx }
 }
 
 export default {
@@ -33,7 +33,7 @@ export default {
     { key: 'downMBps', label: 'down MB/s' },
     { key: 'upMBps', label: 'up MB/s' },
     { key: 'peakRssMB', label: 'peak RSS MB (sum)' },
-    { key: 'peakPssMB', label: 'peak PSS MB (sum)' },
+    { key: 'peakOnceMB', label: 'peak MB, shared pages once' },
     { key: 'cpuMsPerMiB', label: 'CPU ms/MiB (down)' },
     { key: 'failed', label: 'failed' }
   ],
@@ -45,7 +45,7 @@ export default {
       downMBps: down.mbps,
       upMBps: up.mbps,
       peakRssMB: Math.max(down.peakRssMB, up.peakRssMB),
-      peakPssMB: Math.max(down.peakPssMB, up.peakPssMB),
+      peakOnceMB: Math.max(down.peakOnceMB, up.peakOnceMB),
       cpuMsPerMiB: down.cpuMsPerMiB,
       failed: down.failed + up.failed
     }
