@@ -8,6 +8,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
 import tls from 'node:tls'
+import net from 'node:net'
+import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { WebSocket, type ClientOptions } from 'ws'
@@ -197,6 +199,38 @@ test('a WebSocket upgrade after a fast request on the same connection is tunnell
   })
   ws.close()
   assert.is(echoed, 'ping-through')
+})
+
+/** A TCP port whose connects never complete: a stopped process listening with a full backlog. */
+async function blackhole (): Promise<{ port: number, close: () => void, fill: net.Socket[] }> {
+  const child = spawn(process.execPath, ['-e', "require('node:net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 1 }, function () { process.stdout.write(String(this.address().port) + '\\n') })"], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve) => { child.stdout.once('data', (b: Buffer) => { resolve(Number(b.toString().trim())) }) })
+  process.kill(child.pid as number, 'SIGSTOP')
+  // The stopped process accepts nothing: these fill the kernel's queue, later SYNs go unanswered.
+  const fill: net.Socket[] = []
+  for (let i = 0; i < 4; i++) fill.push(net.connect({ host: '127.0.0.1', port }).on('error', () => {}))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  return { port, fill, close: () => { for (const s of fill) s.destroy(); child.kill('SIGKILL') } }
+}
+
+test('a target that never completes the TCP handshake is skipped after upstream.timeout, like a refused one', async () => {
+  const hole = await blackhole()
+  const leaf = pki.leaf('d', ['dead.test'])
+  const p2 = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['dead.test'] }],
+    apis: [{ name: 'dead', domain: 'dead.test', targets: [`http://127.0.0.1:${hole.port}`, echo.url], timeoutMs: 400 }]
+  }))
+  try {
+    const port2 = (await p2.listen()).https.port
+    // Round-robin sends one of the two to the dead target first: it must fail over, not answer 504.
+    const a = await request({ port: port2, host: 'dead.test', path: '/one', ca: pki.caPem })
+    const b = await request({ port: port2, host: 'dead.test', path: '/two', ca: pki.caPem })
+    assert.equal([a.status, b.status], [200, 200])
+    assert.ok(p2.fastStats.requests >= 2, 'served by the fast path')
+  } finally {
+    await p2.drain(500)
+    hole.close()
+  }
 })
 
 test.run()
