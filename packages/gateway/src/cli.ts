@@ -19,6 +19,7 @@ Usage:
 
 Environment: GATEHOUSE_CONFIG (default config path), GATEHOUSE_WORKERS, GATEHOUSE_SCHEDULING=round_robin|os,
 GATEHOUSE_BUFFER_GC_MB (MiB of Buffer growth before a worker scavenges; default 4, 0 = off),
+GATEHOUSE_FAST_PATH=off (every connection through node:http instead of the byte-level fast path),
 GATEHOUSE_CA_PASSPHRASE (certs).
 `
 
