@@ -166,8 +166,7 @@ export function parseResponseHead (head: string): ResponseHead | null {
   let te: string | null = null
   let listed: Set<string> | null = null
   let hasDate = false
-  const names: string[] = []
-  const lines: string[] = []
+  let fields = ''
   let pos = lineEnd + 2
   while (pos < head.length) {
     let end = head.indexOf('\r\n', pos)
@@ -210,9 +209,10 @@ export function parseResponseHead (head: string): ResponseHead | null {
         break
     }
     if (lower.startsWith('proxy-')) continue
-    names.push(lower)
-    lines.push(`${name}: ${value}\r\n`)
+    fields += `${name}: ${value}\r\n`
   }
+  // Names a Connection header lists are hop-by-hop too (rare: filtered only then).
+  if (listed !== null) fields = withoutListed(fields, listed)
   let chunked = false
   if (te !== null) {
     // RFC 9112 §6.1: a message with both is a smuggling shape; only a final `chunked` delimits the body.
@@ -222,17 +222,22 @@ export function parseResponseHead (head: string): ResponseHead | null {
     for (let i = 0; i < codings.length - 1; i++) if ((codings[i] as string).trim() === 'chunked') return null
     chunked = true
     // Other codings (gzip before chunked) stay declared to the client.
-    if (codings.length > 1) {
-      names.push('transfer-encoding')
-      lines.push(`transfer-encoding: ${codings.slice(0, -1).map((c) => c.trim()).join(', ')}\r\n`)
-    }
-  }
-  let fields = ''
-  for (let i = 0; i < lines.length; i++) {
-    if (listed !== null && listed.has(names[i] as string)) continue
-    fields += lines[i] as string
+    if (codings.length > 1) fields += `transfer-encoding: ${codings.slice(0, -1).map((c) => c.trim()).join(', ')}\r\n`
   }
   return { status, reason: m[3] ?? '', close, contentLength, chunked, fields, hasDate }
+}
+
+// Drops the `name: value\r\n` lines whose (lower-cased) name is in `listed`.
+function withoutListed (fields: string, listed: Set<string>): string {
+  let out = ''
+  let pos = 0
+  while (pos < fields.length) {
+    const end = fields.indexOf('\r\n', pos) + 2
+    const line = fields.slice(pos, end)
+    if (!listed.has(line.slice(0, line.indexOf(':')).toLowerCase())) out += line
+    pos = end
+  }
+  return out
 }
 
 /** The state of an incremental chunked-body scanner. */
