@@ -24,7 +24,7 @@ import { buildCertIndex, selectContext, setContextTicketKeys } from './sni.js'
 import { buildRouter, normalizeHost } from './router.js'
 import { createPool, poolKey, retirePool, destroyPool, type UpstreamPool } from './pool.js'
 import { openAccessLog } from './access-log.js'
-import { handleRequest, handleUpgrade, routeStats, errorBody, newRequestId, type ApiRoute, type Generation, type PlaneState, type RouteStats } from './proxy.js'
+import { handleRequest, handleUpgrade, routeStats, errorBody, newRequestId, keepAliveLines, answerClientError, type ApiRoute, type Generation, type PlaneState, type RouteStats } from './proxy.js'
 import { GatehouseError } from './errors.js'
 import { serveFast, closeIdleFast, type FastConn, type FastPlane } from './fastpath.js'
 import { kPlane } from './symbols.js'
@@ -142,7 +142,7 @@ class Plane implements DataPlane, FastPlane {
     this.#https.on('connection', this.#onConnection)
     this.#https.on('secureConnection', this.#onSecureConnection)
     this.#https.on('tlsClientError', this.#onTlsClientError)
-    this.#https.on('clientError', onClientError)
+    this.#https.on('clientError', answerClientError)
     this.#https.on('error', this.#onServerError)
     this.#useSessionCache(!table.tls.sessionTickets)
     this.#https.on('secureConnection', FAST_PATH ? this.#serveFast : this.#httpConnection)
@@ -307,7 +307,7 @@ class Plane implements DataPlane, FastPlane {
         this.#pools.delete(key)
       }
     }
-    return { table, certs, router: buildRouter(table, apis), apis }
+    return { table, certs, router: buildRouter(table, apis), apis, keepAliveLines: keepAliveLines(table.timeouts.keepAliveMs) }
   }
 
   async listen (): Promise<{ https: AddressInfo, http: AddressInfo | null }> {
@@ -325,7 +325,7 @@ class Plane implements DataPlane, FastPlane {
         server.on('upgrade', this.#onUpgrade)
       }
       server.on('connection', this.#onConnection)
-      server.on('clientError', onClientError)
+      server.on('clientError', answerClientError)
       server.on('error', this.#onServerError)
       this.#http = server
       httpAddr = await listenOn(server, plain.host, plain.port)
@@ -392,25 +392,6 @@ function sleep (ms: number): Promise<void> {
 
 function onConnectionClose (this: Socket): void {
   ;((this as unknown as Record<symbol, Plane>)[kPlane] as Plane).connectionClosed(this)
-}
-
-// A malformed request head (or a CL/TE conflict caught by Node's parser):
-// answer 400 JSON and close; nothing reaches an upstream.
-function onClientError (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
-  // Writing an error response into a response already under way would corrupt
-  // it: once its head is out, all that can be done is to cut the connection.
-  const inFlight = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
-  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
-    socket.destroy()
-    return
-  }
-  let status = 400
-  if (err.code === 'HPE_HEADER_OVERFLOW') status = 431
-  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408
-  const id = newRequestId()
-  const body = status === 400 ? errorBody('GH_GATEWAY_BAD_REQUEST', id) : `{"error":${JSON.stringify(status === 431 ? 'request header fields too large' : 'request timeout')},"request_id":"${id}"}`
-  socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}\r\n` +
-    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`)
 }
 
 function isHostName (host: string): boolean {

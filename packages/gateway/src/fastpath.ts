@@ -21,7 +21,7 @@ import type { TLSSocket } from 'node:tls'
 import { STATUS_CODES } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { parseRequestHead, parseResponseHead, newChunkScan, scanChunked, type RequestHead, type ChunkScan } from './h1.js'
-import { acceptRequestId, admit, countRequest, errorBody, newRequestId, pickPool, stripTarget, CONNECT_FAILED, IDEMPOTENT, type ApiRoute, type PlaneState, type RouteStats } from './proxy.js'
+import { acceptRequestId, admit, answerClientError, errorBody, recordRequest, requestTimeoutBody, newRequestId, pickPool, stripTarget, CONNECT_FAILED, IDEMPOTENT, type Answered, type ApiRoute, type PlaneState, type RouteStats } from './proxy.js'
 import { POOL_IDLE_MS, POOL_MAX_FREE, type UpstreamPool } from './pool.js'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { kBytesRead } from './symbols.js'
@@ -144,11 +144,8 @@ function onClientTimeout (this: TLSSocket): void {
   const ex = conn.ex
   if (ex === null) {
     if (conn.fresh) {
-      // Nothing arrived within timeouts.headers: node:http answers 408 here (dataplane.ts onClientError).
-      const id = newRequestId()
-      const body = `{"error":"request timeout","request_id":"${id}"}`
-      this.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
-        `x-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`, 'latin1')
+      // Nothing arrived within timeouts.headers: the 408 node:http answers there.
+      answerClientError(REQUEST_TIMEOUT, this)
       this.destroySoon()
       return
     }
@@ -237,6 +234,8 @@ function nextRequest (conn: FastConn): void {
   ex.begin()
 }
 
+const REQUEST_TIMEOUT = { code: 'ERR_HTTP_REQUEST_TIMEOUT' }
+
 // The reason given when the client went away.
 const STATUS_CLIENT_GONE = 499
 
@@ -245,7 +244,7 @@ const STATUS_CLIENT_GONE = 499
  * class); the upstream socket's handlers find it through a symbol, so no
  * closure is created per request (STYLE #5).
  */
-class FastExchange {
+class FastExchange implements Answered {
   conn: FastConn
   client: TLSSocket
   route: ApiRoute
@@ -264,7 +263,6 @@ class FastExchange {
   bytesOut0: number
   /** Request body bytes still to come from the client. */
   reqLeft: number
-  reqDone: boolean
   up: Socket | null = null
   upError = ''
   gotResponseByte = false
@@ -293,8 +291,10 @@ class FastExchange {
     this.bytesIn0 = sock[kBytesRead] ?? 0
     this.bytesOut0 = conn.socket.bytesWritten
     this.reqLeft = head.contentLength > 0 ? head.contentLength : 0
-    this.reqDone = this.reqLeft === 0
   }
+
+  /** The whole request body has arrived. */
+  get reqDone (): boolean { return this.reqLeft === 0 }
 
   begin (): void {
     const conn = this.conn
@@ -360,8 +360,7 @@ class FastExchange {
       conn.pending = conn.pending === null ? extra : Buffer.concat([conn.pending, extra])
       this.client.pause()
     }
-    if (this.reqLeft === 0 && !this.reqDone) {
-      this.reqDone = true
+    if (this.reqLeft === 0) {
       clientTimer(this.conn, this.conn.plane.current.table.timeouts.keepAliveMs)
       if (this.resDone) this.complete()
     }
@@ -445,7 +444,7 @@ class FastExchange {
       out += 'transfer-encoding: chunked\r\n'
     }
     out += `x-request-id: ${this.requestId}\r\n`
-    out += conn.closeAfter ? 'connection: close\r\n\r\n' : keepAliveLines(conn.plane)
+    out += conn.closeAfter ? 'connection: close\r\n\r\n' : conn.plane.current.keepAliveLines
     // Written with the first body bytes when they came in the same read (one TLS record).
     this.headOut = out
     this.resStarted = true
@@ -517,15 +516,18 @@ class FastExchange {
     if (this.finished) return
     this.finished = true
     const up = this.up
-    this.up = null
-    if (up !== null) {
-      if (this.upReusable && !up.destroyed) release(this.pool, up)
-      else {
-        ;(up as unknown as Record<symbol, FastExchange | null>)[kUp] = null
-        up.destroy()
-      }
+    if (up !== null && this.upReusable && !up.destroyed) {
+      this.up = null
+      release(this.pool, up)
+    } else {
+      this.dropUpstream()
     }
     this.record(this.status)
+    this.nextOnConnection()
+  }
+
+  /** After an answer: close the connection, or wait for (or start) its next request. */
+  nextOnConnection (): void {
     const conn = this.conn
     conn.ex = null
     const client = this.client
@@ -552,7 +554,6 @@ class FastExchange {
         // (RFC 9112 §8) and falls through to the abort below.
         this.client.write(LAST_CHUNK)
         this.endResponse()
-        if (!this.finished) this.abort()
         return
       }
       // Died mid-body: the client must not see a truncated body as complete.
@@ -560,7 +561,7 @@ class FastExchange {
       return
     }
     const pool = this.pool
-    const connectFailed = CONNECT_FAILED.has(code) || code === 'UND_ERR_CONNECT_TIMEOUT'
+    const connectFailed = CONNECT_FAILED.has(code)
     if (connectFailed) pool.failedAt = Date.now()
     const bodiless = this.head.contentLength <= 0
     if (bodiless && this.attempts < 2 && !this.client.destroyed) {
@@ -617,7 +618,7 @@ class FastExchange {
       return
     }
     this.dropUpstream()
-    this.writeError(408, `{"error":"request timeout","request_id":${JSON.stringify(this.requestId)}}`)
+    this.writeError(408, requestTimeoutBody(this.requestId))
   }
 
   writeError (status: number, body: string): void {
@@ -629,25 +630,15 @@ class FastExchange {
     const client = this.client
     client.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${this.requestId}\r\ndate: ${httpDate()}\r\n` +
-      (conn.closeAfter || conn.plane.draining ? 'connection: close\r\n\r\n' : keepAliveLines(conn.plane)) + body, 'latin1')
+      (conn.closeAfter || conn.plane.draining ? 'connection: close\r\n\r\n' : conn.plane.current.keepAliveLines) + body, 'latin1')
     this.record(status)
-    conn.ex = null
-    if (conn.closeAfter || conn.plane.draining) {
-      client.destroySoon()
-      return
-    }
-    clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
-    if (conn.pending !== null) setImmediate(resumeConn, conn)
-    else client.resume()
+    this.nextOnConnection()
   }
 
   /** Tears both sides down. */
   abort (): void {
     if (this.finished) return
-    this.finished = true
-    this.dropUpstream()
-    this.record(this.resStarted ? this.status : STATUS_CLIENT_GONE)
-    this.conn.ex = null
+    this.clientGone()
     this.client.destroy()
   }
 
@@ -675,31 +666,7 @@ class FastExchange {
       this.counted.active--
       this.counted = null
     }
-    const method = this.head.method
-    const durationMs = performance.now() - this.start
-    countRequest(this.stats, method, status)
-    this.stats.requestDuration.observe(durationMs / 1000)
-    const log = this.conn.plane.accessLog
-    if (log === null) return
-    const socket = this.client
-    const bytesRead = socket.bytesRead
-    ;(socket as unknown as Record<symbol, number>)[kBytesRead] = bytesRead
-    const url = this.head.target
-    const q = url.indexOf('?')
-    log.write({
-      requestId: this.requestId,
-      api: this.stats.name,
-      method,
-      path: q === -1 ? url : url.slice(0, q),
-      status,
-      bytesIn: bytesRead - this.bytesIn0,
-      bytesOut: socket.bytesWritten - this.bytesOut0,
-      durationMs,
-      upstreamMs: this.upstreamMs,
-      clientIp: socket.remoteAddress ?? '',
-      tlsVersion: socket.getProtocol() ?? '',
-      resumed: socket.isSessionReused()
-    })
+    recordRequest(this, this.conn.plane.accessLog, this.client, this.head.method, this.head.target, status)
   }
 }
 
@@ -727,12 +694,6 @@ function resumeConn (conn: FastConn): void {
   // A handed-off connection was resumed by handOff; one with another request
   // still buffered stays paused until this one ends.
   if (!conn.handedOff && !conn.socket.destroyed && conn.pending === null) conn.socket.resume()
-}
-
-// `Connection: keep-alive` plus the idle timeout, as node:http announces it.
-function keepAliveLines (plane: PlaneState): string {
-  const ms = plane.current.table.timeouts.keepAliveMs
-  return ms > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(ms / 1000)}\r\n\r\n` : 'connection: keep-alive\r\n\r\n'
 }
 
 // The Date header, formatted once per second.

@@ -25,10 +25,10 @@ export interface UpstreamPool {
   hostHeader: string
   /** Path prefix of the target URL, '' when none. */
   basePath: string
-  /** undici pool of the node:http path, created on first use (the fast path needs none). */
-  readonly dispatcher: Pool
-  /** The undici pool if it was ever created. */
-  createdDispatcher(): Pool | null
+  /** undici pool of the node:http path, created by dispatcherOf() on first use (the fast path needs none). */
+  undici: Pool | null
+  undiciOrigin: string
+  undiciOptions: Pool.Options
   /** node:http agent: only for Upgrade requests (undici cannot relay a refused upgrade). */
   agent: http.Agent
   request: typeof http.request
@@ -63,19 +63,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
   const isHttps = url.protocol === 'https:'
   const port = url.port !== '' ? Number(url.port) : isHttps ? 443 : 80
   const common = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: POOL_MAX_FREE, timeout: POOL_IDLE_MS, scheduling: 'lifo' as const }
-  let agent: http.Agent
-  if (isHttps) {
-    const opts: https.AgentOptions = { ...common, rejectUnauthorized: !tls.insecureSkipVerify }
-    if (tls.caPem !== null) opts.ca = tls.caPem
-    if (tls.certPem !== null) opts.cert = tls.certPem
-    if (tls.keyPem !== null) opts.key = tls.keyPem
-    const minVersion = (tls as Partial<UpstreamTls>).minVersion
-    if (minVersion !== undefined) opts.minVersion = minVersion
-    agent = new https.Agent(opts)
-  } else {
-    agent = new http.Agent(common)
-  }
-  const connect: Record<string, unknown> = {}
+  // The same TLS client options for the agent (upgrades) and undici (requests).
+  const connect: https.AgentOptions = {}
   if (isHttps) {
     connect.rejectUnauthorized = !tls.insecureSkipVerify
     if (tls.caPem !== null) connect.ca = tls.caPem
@@ -84,7 +73,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     const minVersion = (tls as Partial<UpstreamTls>).minVersion
     if (minVersion !== undefined) connect.minVersion = minVersion
   }
-  const poolOptions: Pool.Options = {
+  const agent = isHttps ? new https.Agent({ ...common, ...connect }) : new http.Agent(common)
+  const undiciOptions: Pool.Options = {
     pipelining: 1,
     keepAliveTimeout: POOL_IDLE_MS,
     keepAliveMaxTimeout: POOL_IDLE_MS,
@@ -92,9 +82,8 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     // streaming body may stall as long as the client reads slowly (backpressure).
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect
+    connect: connect as Record<string, unknown>
   }
-  let dispatcher: Pool | null = null
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '')
   // URL keeps IPv6 brackets in hostname; net.connect wants them off.
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
@@ -105,11 +94,9 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
     port,
     hostHeader: url.host,
     basePath,
-    get dispatcher (): Pool {
-      if (dispatcher === null) dispatcher = new (loadUndici().Pool)(url.origin, poolOptions)
-      return dispatcher
-    },
-    createdDispatcher: () => dispatcher,
+    undici: null,
+    undiciOrigin: url.origin,
+    undiciOptions,
     agent,
     request: isHttps ? https.request : http.request,
     failedAt: 0,
@@ -121,10 +108,15 @@ export function createPool (key: string, target: string, tls: UpstreamTls): Upst
 
 // undici costs ~8 MiB of RSS per worker once loaded; a worker whose requests
 // all take the fast path never loads it.
-let undici: typeof import('undici') | null = null
-function loadUndici (): typeof import('undici') {
-  if (undici === null) undici = createRequire(import.meta.url)('undici') as typeof import('undici')
-  return undici
+let undiciModule: typeof import('undici') | null = null
+
+/** The pool's undici Pool, created (and undici loaded) on first use. */
+export function dispatcherOf (pool: UpstreamPool): Pool {
+  if (pool.undici === null) {
+    undiciModule ??= createRequire(import.meta.url)('undici') as typeof import('undici')
+    pool.undici = new undiciModule.Pool(pool.undiciOrigin, pool.undiciOptions)
+  }
+  return pool.undici
 }
 
 /** Closes the idle sockets of a pool that is no longer configured; busy ones finish and are closed when they go idle. */
@@ -132,7 +124,7 @@ export function retirePool (pool: UpstreamPool): void {
   pool.retired = true
   for (const socket of pool.free.splice(0)) socket.destroy()
   // close() lets requests in flight finish, then closes the connections.
-  pool.createdDispatcher()?.close().catch(() => {})
+  pool.undici?.close().catch(() => {})
   const free = pool.agent.freeSockets
   for (const name of Object.keys(free)) {
     for (const socket of free[name] ?? []) socket.destroy()
@@ -146,6 +138,6 @@ export function retirePool (pool: UpstreamPool): void {
 export function destroyPool (pool: UpstreamPool): void {
   pool.retired = true
   for (const socket of pool.free.splice(0)) socket.destroy()
-  pool.createdDispatcher()?.destroy().catch(() => {})
+  pool.undici?.destroy().catch(() => {})
   pool.agent.destroy()
 }

@@ -18,7 +18,7 @@ import type { CompiledApi, RoutingTable } from '@gatehouse/config'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { readFraming, upstreamRequestHeaders, clientResponseHeaders, clientResponseHeadersFromBuffers, type Framing, type ForwardInfo } from './headers.js'
 import { normalizeHost, routablePath, route, type Router } from './router.js'
-import type { UpstreamPool } from './pool.js'
+import { dispatcherOf, type UpstreamPool } from './pool.js'
 import type { CertIndex } from './sni.js'
 import type { AccessLog } from './access-log.js'
 import type { WorkerMetrics } from './metrics.js'
@@ -58,6 +58,15 @@ export interface Generation {
   certs: CertIndex
   router: Router<ApiRoute>
   apis: ApiRoute[]
+  /** The end of a kept-alive response head (fast path), from timeouts.keep_alive. */
+  keepAliveLines: string
+}
+
+/** `Connection: keep-alive` plus the idle timeout, as node:http announces it, ending a head. */
+export function keepAliveLines (keepAliveMs: number): string {
+  return keepAliveMs > 0
+    ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`
+    : 'connection: keep-alive\r\n\r\n'
 }
 
 /** The data plane's mutable state that request handlers read. */
@@ -78,7 +87,7 @@ const METHOD_INDEX = new Map<string, number>([
 export const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 // Errors meaning nothing reached the upstream: safe to try another target.
-export const CONNECT_FAILED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'])
+export const CONNECT_FAILED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT'])
 
 // How long a target that refused a connection is skipped by round-robin (ms).
 const FAILED_TARGET_SKIP_MS = 2000
@@ -371,7 +380,7 @@ function sendUpstream (ex: Exchange): void {
   ex.abort = null
   ex.upstreamStart = performance.now()
   try {
-    pool.dispatcher.dispatch(opts, ex)
+    dispatcherOf(pool).dispatch(opts, ex)
   } catch (err) {
     // undici refused the head (a header it will not send): nothing left the gateway.
     ex.plane.log({ level: 'warn', msg: 'request head not forwardable', api: ex.stats.name, err: (err as Error).message, request_id: ex.requestId })
@@ -389,7 +398,7 @@ function onUpstreamFailure (ex: Exchange, err: NodeJS.ErrnoException): void {
     return
   }
   const pool = ex.pool as UpstreamPool
-  const connectFailed = CONNECT_FAILED.has(code) || code === 'UND_ERR_CONNECT_TIMEOUT'
+  const connectFailed = CONNECT_FAILED.has(code)
   if (connectFailed) pool.failedAt = Date.now()
   const r = ex.route as ApiRoute
   if (!ex.hasBody && ex.attempts < 2 && !ex.res.destroyed) {
@@ -442,33 +451,70 @@ function onClientClose (this: ServerResponse): void {
     ex.phase = 2
     if (ex.abort !== null) ex.abort(CLIENT_GONE)
   }
-  const status = this.statusCode
-  const method = ex.req.method ?? 'OTHER'
+  recordRequest(ex, ex.plane.accessLog, ex.socket, ex.req.method ?? 'OTHER', ex.req.url ?? '/', this.statusCode)
+}
+
+/** What recordRequest reads of an answered request (Exchange here, FastExchange in fastpath.ts). */
+export interface Answered {
+  stats: RouteStats
+  requestId: string
+  /** performance.now() when the request began */
+  start: number
+  upstreamMs: number
+  /** The connection's byte counters when the request began. */
+  bytesIn0: number
+  bytesOut0: number
+}
+
+/** Counts one answered request and writes its access-log line (both paths). */
+export function recordRequest (ex: Answered, log: AccessLog | null, socket: TLSSocket, method: string, url: string, status: number): void {
   const durationMs = performance.now() - ex.start
   countRequest(ex.stats, method, status)
   ex.stats.requestDuration.observe(durationMs / 1000)
-  const log = ex.plane.accessLog
-  if (log !== null) {
-    const socket = ex.socket
-    const bytesRead = socket.bytesRead
-    ;(socket as unknown as Record<symbol, number>)[kBytesRead] = bytesRead
-    const url = ex.req.url ?? '/'
-    const q = url.indexOf('?')
-    log.write({
-      requestId: ex.requestId,
-      api: ex.stats.name,
-      method,
-      path: q === -1 ? url : url.slice(0, q),
-      status,
-      bytesIn: bytesRead - ex.bytesIn0,
-      bytesOut: socket.bytesWritten - ex.bytesOut0,
-      durationMs,
-      upstreamMs: ex.upstreamMs,
-      clientIp: socket.remoteAddress ?? '',
-      tlsVersion: socket.encrypted === true ? (socket.getProtocol() ?? '') : '',
-      resumed: socket.encrypted === true ? socket.isSessionReused() : false
-    })
+  if (log === null) return
+  const bytesRead = socket.bytesRead
+  // The next request on this connection counts its bytes from here.
+  ;(socket as unknown as Record<symbol, number>)[kBytesRead] = bytesRead
+  const q = url.indexOf('?')
+  log.write({
+    requestId: ex.requestId,
+    api: ex.stats.name,
+    method,
+    path: q === -1 ? url : url.slice(0, q),
+    status,
+    bytesIn: bytesRead - ex.bytesIn0,
+    bytesOut: socket.bytesWritten - ex.bytesOut0,
+    durationMs,
+    upstreamMs: ex.upstreamMs,
+    clientIp: socket.remoteAddress ?? '',
+    tlsVersion: socket.encrypted === true ? (socket.getProtocol() ?? '') : '',
+    resumed: socket.encrypted === true ? socket.isSessionReused() : false
+  })
+}
+
+// A malformed request head (or a CL/TE conflict caught by Node's parser):
+// answer 400 JSON and close; nothing reaches an upstream.
+/** Answers a client error of node:http's parser or timers (400/408/431 JSON, then close); the fast path's too. */
+export function answerClientError (err: { code?: string }, socket: Duplex): void {
+  // Writing an error response into a response already under way would corrupt
+  // it: once its head is out, all that can be done is to cut the connection.
+  const inFlight = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent === true) {
+    socket.destroy()
+    return
   }
+  let status = 400
+  if (err.code === 'HPE_HEADER_OVERFLOW') status = 431
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408
+  const id = newRequestId()
+  const body = status === 400 ? errorBody('GH_GATEWAY_BAD_REQUEST', id) : status === 408 ? requestTimeoutBody(id) : `{"error":"request header fields too large","request_id":"${id}"}`
+  socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}\r\n` +
+    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`)
+}
+
+/** The JSON body of a 408 (node:http's timeouts and the fast path's). */
+export function requestTimeoutBody (requestId: string): string {
+  return `{"error":"request timeout","request_id":${JSON.stringify(requestId)}}`
 }
 
 // ---------------------------------------------------------------------------
