@@ -150,6 +150,7 @@ test('a chunked request body after fast requests hands the connection over mid-w
 })
 
 test('a Content-Length body streams through, and the upstream connection is reused', async () => {
+  const before = plane.fastStats.requests
   const body = randomBytes(3 * 1024 * 1024)
   const r = await request({ port, host: 'f.test', path: '/up', method: 'POST', body, ca: pki.caPem, headers: { 'content-type': 'application/octet-stream' } })
   assert.is(r.status, 200)
@@ -162,6 +163,7 @@ test('a Content-Length body streams through, and the upstream connection is reus
   }
   for (const s of echo.seen.slice(start)) ports.add(s.remotePort)
   assert.is(ports.size, 1, 'sequential requests share one pooled upstream connection')
+  assert.is(plane.fastStats.requests - before, 6, 'the upload and the five GETs took the fast path')
 })
 
 test('close-delimited and chunked upstream bodies reach the client chunked, the connection lives on', async () => {
