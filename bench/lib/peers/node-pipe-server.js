@@ -6,32 +6,15 @@
 // Hop-by-hop headers of the upstream's answer are dropped so Node's server
 // decides keep-alive from the client's request.
 // Config: JSON in BENCH_NODE_PIPE = { host, port, workers, upstreamPort, ec: {cert,key}, rsa: {cert,key} }.
-import cluster from 'node:cluster'
-import { readFileSync } from 'node:fs'
 import http from 'node:http'
-import https from 'node:https'
-import tls from 'node:tls'
+import { serveHttpsCluster } from './https-cluster.js'
 
 const cfg = JSON.parse(process.env.BENCH_NODE_PIPE ?? '{}')
 
-if (cluster.isPrimary) {
-  let listening = 0
-  for (let i = 0; i < cfg.workers; i++) cluster.fork()
-  cluster.on('listening', () => { if (++listening === cfg.workers) process.stdout.write('node-pipe ready\n') })
-  process.on('SIGTERM', () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM')
-    setTimeout(() => process.exit(0), 200).unref()
-  })
-} else {
+serveHttpsCluster(cfg, 'node-pipe', () => {
   const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024 })
-  const rsa = tls.createSecureContext({ cert: readFileSync(cfg.rsa.cert), key: readFileSync(cfg.rsa.key) })
   const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'])
-  const server = https.createServer({
-    cert: readFileSync(cfg.ec.cert),
-    key: readFileSync(cfg.ec.key),
-    keepAliveTimeout: 120_000,
-    SNICallback (name, cb) { cb(null, name === 'rsa.bench.localhost' ? rsa : undefined) }
-  }, (req, res) => {
+  return (req, res) => {
     const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress }
     delete headers.connection
     const up = http.request({ host: '127.0.0.1', port: cfg.upstreamPort, method: req.method, path: req.url, headers, agent }, (ures) => {
@@ -42,7 +25,5 @@ if (cluster.isPrimary) {
     })
     up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end() })
     req.pipe(up)
-  })
-  server.listen(cfg.port, cfg.host)
-  process.on('SIGTERM', () => process.exit(0))
-}
+  }
+})
