@@ -71,12 +71,7 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
   const conn = new FastConn(plane, socket)
   ;(socket as unknown as Record<symbol, FastConn>)[kConn] = conn
   plane.fastConnections.add(conn)
-  socket.on('data', onClientData)
-  socket.on('drain', onClientDrain)
-  socket.on('timeout', onClientTimeout)
-  socket.on('end', onClientEnd)
-  socket.on('error', onClientError)
-  socket.on('close', onClientClose)
+  for (const [event, handler] of CLIENT_HANDLERS) socket.on(event, handler)
   const t = plane.current.table.timeouts
   clientTimer(conn, t.headersMs > 0 ? t.headersMs : t.keepAliveMs)
 }
@@ -179,15 +174,16 @@ function onClientClose (this: TLSSocket): void {
   if (ex !== null) ex.clientGone()
 }
 
+// The client socket's handlers while the fast path serves it (removed by handOff).
+const CLIENT_HANDLERS: ReadonlyArray<readonly [string, (this: TLSSocket, ...args: any[]) => void]> = [
+  ['data', onClientData], ['drain', onClientDrain], ['timeout', onClientTimeout],
+  ['end', onClientEnd], ['error', onClientError], ['close', onClientClose]
+]
+
 /** Gives the connection to node:http, the bytes not yet used put back first. */
 function handOff (conn: FastConn): void {
   const socket = conn.socket
-  socket.removeListener('data', onClientData)
-  socket.removeListener('drain', onClientDrain)
-  socket.removeListener('timeout', onClientTimeout)
-  socket.removeListener('end', onClientEnd)
-  socket.removeListener('error', onClientError)
-  socket.removeListener('close', onClientClose)
+  for (const [event, handler] of CLIENT_HANDLERS) socket.removeListener(event, handler)
   socket.setTimeout(0)
   conn.handedOff = true
   conn.plane.fastConnections.delete(conn)
