@@ -29,9 +29,10 @@ export function defineTargets ({ workers }) {
     { id: 'fastify', label: `@fastify/http-proxy, ${workers} workers`, tls: true, missing: null, start: (c) => startFastify({ ...c, workers }) },
     // The naive Node proxy, measured only where the CPU bars are (the run is long enough already).
     { id: 'node-pipe', label: `naive node:https pipe, ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'stream', 'handshake'], start: (c) => startNodePipe({ ...c, workers }) },
-    // Not a proxy: node:https answering the small body itself — the least any Node TLS server
-    // costs per request and per handshake here, against which the nginx-ratio bars are judged.
-    { id: 'node-floor', label: `Node floor: node:https answering itself (no proxying), ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'handshake'], start: (c) => startNodeFloor({ ...c, workers }) }
+    // Not a proxy: node:https answering the upstream's paths itself — the least any Node TLS
+    // server costs here (per request, per handshake, per streamed MiB, in memory and latency),
+    // against which the bars out of Node's reach are told apart (floorVerdicts in bars.js).
+    { id: 'node-floor', label: `Node floor: node:https answering itself (no proxying), ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'latency', 'stream', 'handshake'], start: (c) => startNodeFloor({ ...c, workers }) }
   ]
 }
 
