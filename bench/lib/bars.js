@@ -66,36 +66,77 @@ export function nextBestTarget (kind, factor, floor, nginx) {
 }
 
 /**
- * "What Node can reach here": for each nginx-ratio bar the floor can be measured against
- * (node-floor: node:https answering itself, no proxying, same run), the floor's ratio to nginx,
- * whether even the floor meets the bar, and, where it does not, the next-best target
- * (nextBestTarget) with Gatehouse's figure against it.
+ * The next-best target of an absolute bar ("< 150 MB", "≤ 1 ms added") that even the Node
+ * floor misses: the floor plus the headroom the bar leaves its reference — the figure the
+ * bar's allowance is measured from in the same run (nginx's peak memory; for added
+ * latency the direct upstream, 0 by definition) — never less than the floor. The same
+ * rule as a cost bar's (floor + (k − 1)× nginx = floor + nginx's headroom under k× nginx).
+ */
+export function nextBestAbsolute (limit, floor, reference) {
+  if (!Number.isFinite(floor) || !Number.isFinite(reference) || !Number.isFinite(limit)) return NaN
+  return floor + Math.max(0, limit - reference)
+}
+
+// The bars the Node floor is measured against. Ratio rows: `factor` × nginx, `kind` 'min'
+// (a rate) or 'max' (a cost). Absolute rows: `limit` in the figure's unit, `strict` for "<",
+// `reference` = whose headroom under the limit the next-best target grants ('nginx', or
+// 'direct': 0 by definition), `agg` = how rounds are combined, as evaluateBars does.
+const FLOOR_BARS = [
+  { bar: 'keep-alive req/s ≥ 0.6× nginx', scenario: 'keepalive', key: 'rps', kind: 'min', factor: 0.6, unit: ' req/s' },
+  { bar: 'CPU per request ≤ 2× nginx', scenario: 'keepalive', key: 'cpuUs', kind: 'max', factor: 2, unit: ' µs' },
+  { bar: 'CPU per full handshake (ECDSA) ≤ 2× nginx', scenario: 'handshake', key: 'ecCpuUs', kind: 'max', factor: 2, unit: ' µs' },
+  { bar: 'CPU per full handshake (RSA) ≤ 2× nginx', scenario: 'handshake', key: 'rsaCpuUs', kind: 'max', factor: 2, unit: ' µs' },
+  { bar: 'added p99 at half load ≤ 1 ms', scenario: 'latency', key: 'addedP99', kind: 'max', limit: 1000, strict: false, reference: 'direct', agg: 'median', unit: ' µs' },
+  { bar: 'streaming down ≥ 0.9× nginx', scenario: 'stream', key: 'downMBps', kind: 'min', factor: 0.9, unit: ' MB/s' },
+  { bar: 'streaming up ≥ 0.9× nginx', scenario: 'stream', key: 'upMBps', kind: 'min', factor: 0.9, unit: ' MB/s' },
+  { bar: 'peak RSS while streaming (primary + workers) < 150 MB, sum of each process\'s RSS', scenario: 'stream', key: 'peakRssMB', kind: 'max', limit: 150, strict: true, reference: 'nginx', agg: 'max', unit: ' MB' },
+  { bar: 'peak RSS while streaming (primary + workers) < 150 MB, shared pages counted once', scenario: 'stream', key: 'peakOnceMB', kind: 'max', limit: 150, strict: true, reference: 'nginx', agg: 'max', unit: ' MB' }
+]
+
+/**
+ * "What Node can reach here": for each bar the floor can be measured against (node-floor:
+ * node:https answering itself, no proxying, same run) — ratio bars to nginx and the absolute
+ * latency and memory bars — the floor's figure (and its ratio to nginx), whether even the
+ * floor meets the bar, and, where it does not, the next-best target (nextBestTarget,
+ * nextBestAbsolute) with Gatehouse's figure against it. A scenario the floor did not run
+ * (an older run's JSON) leaves its rows n/a.
  */
 export function floorVerdicts (records, gh = 'gatehouse-n', floorId = 'node-floor') {
-  const rows = [
-    { bar: 'keep-alive req/s ≥ 0.6× nginx', scenario: 'keepalive', key: 'rps', kind: 'min', factor: 0.6, unit: ' req/s' },
-    { bar: 'CPU per request ≤ 2× nginx', scenario: 'keepalive', key: 'cpuUs', kind: 'max', factor: 2, unit: ' µs' },
-    { bar: 'CPU per full handshake (ECDSA) ≤ 2× nginx', scenario: 'handshake', key: 'ecCpuUs', kind: 'max', factor: 2, unit: ' µs' },
-    { bar: 'CPU per full handshake (RSA) ≤ 2× nginx', scenario: 'handshake', key: 'rsaCpuUs', kind: 'max', factor: 2, unit: ' µs' }
-  ]
   const out = []
-  for (const r of rows) {
-    const floor = med(records, r.scenario, floorId, r.key)
-    const nginx = med(records, r.scenario, 'nginx', r.key)
-    const gatehouse = med(records, r.scenario, gh, r.key)
+  for (const r of FLOOR_BARS) {
+    const absolute = r.limit !== undefined
+    const fig = (id) => {
+      const rs = records[r.scenario]?.[id]
+      if (!rs || rs.length === 0) return NaN
+      return r.agg === 'max' ? Math.max(...rs.map((x) => (Number.isFinite(x[r.key]) ? x[r.key] : NaN))) : median(rs.map((x) => x[r.key]))
+    }
+    const floor = fig(floorId)
+    const nginx = fig('nginx')
+    const gatehouse = fig(gh)
     const floorRatio = ratio(floor, nginx)
-    // The same ratio round by round (every round measures each target once, side by side):
-    // its spread says whether the verdict stands clear of a shared machine's noise.
     const fr = records[r.scenario]?.[floorId] ?? []
     const nr = records[r.scenario]?.nginx ?? []
-    const perRound = fr.slice(0, nr.length).map((x, i) => ratio(x[r.key], nr[i][r.key])).filter(Number.isFinite)
-    const meets = (x) => (r.kind === 'min' ? x >= r.factor : x <= r.factor)
-    const row = { ...r, floor, nginx, gatehouse, floorRatio, floorRatioMin: Math.min(...perRound), floorRatioMax: Math.max(...perRound), gatehouseRatio: ratio(gatehouse, nginx), reachable: null, target: NaN, status: 'n/a' }
-    if (Number.isFinite(floorRatio)) {
-      row.reachable = meets(floorRatio)
+    // The same figure round by round (every round measures each target once, side by side):
+    // its spread says whether the verdict stands clear of a shared machine's noise. Ratio
+    // bars: the floor's ratio to nginx in each round; absolute bars: the floor's own figure.
+    const perRound = absolute
+      ? fr.map((x) => x[r.key]).filter(Number.isFinite)
+      : fr.slice(0, nr.length).map((x, i) => ratio(x[r.key], nr[i][r.key])).filter(Number.isFinite)
+    const threshold = absolute ? r.limit : r.factor
+    const meets = (x, t) => (r.kind === 'min' ? x >= t : r.strict ? x < t : x <= t)
+    const row = { ...r, absolute, floor, nginx, gatehouse, floorRatio, floorRatioMin: NaN, floorRatioMax: NaN, floorMin: NaN, floorMax: NaN, gatehouseRatio: ratio(gatehouse, nginx), referenceValue: NaN, reachable: null, target: NaN, status: 'n/a' }
+    if (absolute) { row.floorMin = Math.min(...perRound); row.floorMax = Math.max(...perRound) } else { row.floorRatioMin = Math.min(...perRound); row.floorRatioMax = Math.max(...perRound) }
+    const verdictOn = absolute ? floor : floorRatio
+    if (Number.isFinite(verdictOn)) {
+      row.reachable = meets(verdictOn, threshold)
       if (!row.reachable) {
-        row.target = nextBestTarget(r.kind, r.factor, floor, nginx)
-        if (Number.isFinite(gatehouse)) row.status = (r.kind === 'min' ? gatehouse >= row.target : gatehouse <= row.target) ? 'pass' : 'FAIL'
+        if (absolute) {
+          row.referenceValue = r.reference === 'direct' ? 0 : nginx
+          row.target = nextBestAbsolute(r.limit, floor, row.referenceValue)
+        } else {
+          row.target = nextBestTarget(r.kind, r.factor, floor, nginx)
+        }
+        if (Number.isFinite(gatehouse) && Number.isFinite(row.target)) row.status = meets(gatehouse, row.target) ? 'pass' : 'FAIL'
       }
     }
     out.push(row)

@@ -84,15 +84,38 @@ export function ratioLines (name, byTarget) {
   return lines.join('\n')
 }
 
-const unitText = (v, unit) => (unit === ' req/s' ? `${fmt(v, 0)} req/s` : `${fmt(v)} µs`)
+/** A figure with its unit as the floor rows print it. */
+function unitText (v, unit) {
+  if (unit === ' req/s' || unit === ' MB/s') return `${fmt(v, 0)}${unit}`
+  return `${fmt(v)}${unit}`
+}
+
+const needs = (r) => `needs node-floor${r.absolute ? '' : ' and nginx'} in the ${r.scenario} scenario of the same run`
+
+/** The floor's figure, with its spread by round for an absolute bar. */
+function floorText (r) {
+  const spread = r.absolute && r.floorMax > r.floorMin ? ` (${fmt(r.floorMin)}–${fmt(r.floorMax)} by round)` : ''
+  return `${unitText(r.floor, r.unit)}${spread}`
+}
+
+/** The floor ÷ nginx cell: the ratio (and its spread by round) for a ratio bar; for an absolute bar, nginx's figure beside it. */
+function floorRatioText (r) {
+  if (r.absolute) return `${Number.isFinite(r.floorRatio) ? `${fmt(r.floorRatio, 2)}×` : 'n/a'} (bar is absolute; nginx ${Number.isFinite(r.nginx) ? unitText(r.nginx, r.unit) : 'n/a'})`
+  return `${fmt(r.floorRatio, 2)}×${r.floorRatioMax > r.floorRatioMin ? ` (${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round)` : ''}`
+}
 
 /** One sentence per floorVerdicts() row: the floor's figure, its ratio to nginx, the verdict and the next-best target. */
 export function floorLines (floor) {
   const lines = []
   for (const r of floor ?? []) {
-    if (r.reachable === null) { lines.push(`${r.bar}: n/a (needs node-floor and nginx in the same run)`); continue }
-    const spread = r.floorRatioMax > r.floorRatioMin ? `, ${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round` : ''
-    const head = `${r.bar}: the floor ${unitText(r.floor, r.unit)} = ${fmt(r.floorRatio, 2)}× nginx (${unitText(r.nginx, r.unit)}${spread})`
+    if (r.reachable === null) { lines.push(`${r.bar}: n/a (not measured: ${needs(r)})`); continue }
+    let head
+    if (r.absolute) {
+      head = `${r.bar}: the floor ${floorText(r)}${Number.isFinite(r.nginx) ? ` (nginx ${unitText(r.nginx, r.unit)})` : ''}`
+    } else {
+      const spread = r.floorRatioMax > r.floorRatioMin ? `, ${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round` : ''
+      head = `${r.bar}: the floor ${unitText(r.floor, r.unit)} = ${fmt(r.floorRatio, 2)}× nginx (${unitText(r.nginx, r.unit)}${spread})`
+    }
     if (r.reachable) lines.push(`${head} — within reach for Node; the bar stands`)
     else lines.push(`${head} — out of reach for Node here: even a server that proxies nothing misses it; next-best target ${targetText(r)}, Gatehouse ${Number.isFinite(r.gatehouse) ? unitText(r.gatehouse, r.unit) : 'n/a'}: ${r.status}`)
   }
@@ -100,24 +123,31 @@ export function floorLines (floor) {
 }
 
 function targetText (r) {
-  if (!Number.isFinite(r.target)) return '—'
+  if (!Number.isFinite(r.target)) return r.absolute && r.reference === 'nginx' ? '— (needs nginx in the same run)' : '—'
+  if (r.absolute) {
+    const op = r.strict ? '<' : '≤'
+    const why = r.reference === 'direct'
+      ? `the floor + the bar's ${fmt(r.limit, 0)}${r.unit} over the direct upstream`
+      : `the floor + nginx's ${fmt(r.target - r.floor)}${r.unit} of headroom under the bar`
+    return `${op} ${unitText(r.target, r.unit)} (${why})`
+  }
   if (r.kind === 'max') return `≤ ${fmt(r.target)} µs (floor + ${fmt(r.factor - 1, 0)}× nginx = ${fmt(r.target / r.nginx, 2)}× nginx)`
-  return `≥ ${fmt(r.target, 0)} req/s (${fmt(r.target / r.nginx, 2)}× nginx, ${fmt(r.target / r.floor, 2)}× the floor)`
+  return `≥ ${unitText(r.target, r.unit)} (${fmt(r.target / r.nginx, 2)}× nginx, ${fmt(r.target / r.floor, 2)}× the floor)`
 }
 
 function floorBlock (floor, labels, profile) {
   const out = []
   out.push('### What Node can reach here (the Node floor, same run)')
   out.push('')
-  out.push(`The Node floor is ${labels['node-floor'] ? `“${labels['node-floor']}”` : '`node:https` answering the small body itself on the same worker count'}, pinned like the proxies: no upstream, no routing, no proxying — the least any Node TLS HTTP server costs per request and per handshake on this machine. Where even the floor misses a bar set as a ratio to nginx, that bar is out of reach for Node here, and the next-best target grants the bar's allowance over nginx on top of the floor instead (rule in bench/README.md, “The bar”). The bar table above still reports the bar itself.`)
+  out.push(`The Node floor is ${labels['node-floor'] ? `“${labels['node-floor']}”` : '`node:https` answering the bench\'s requests itself on the same worker count'}, pinned like the proxies: no upstream, no routing, no proxying — the least any Node TLS HTTP server costs on this machine per request, per handshake, per streamed MiB, in memory while streaming and in added latency at the same rate. Where even the floor misses a bar, that bar is out of reach for Node here, and the next-best target grants the bar's allowance on top of the floor instead: for a ratio to nginx, the same allowance over nginx; for an absolute bar, the headroom the bar leaves nginx (memory) or the direct upstream (added latency) (rules in bench/README.md, “The bar”). The bar table above still reports the bar itself.`)
   out.push('')
   out.push(table(['bar', 'Node floor', 'floor ÷ nginx', 'verdict', 'next-best target (same run)', 'Gatehouse', 'Gatehouse vs next-best'], floor.map((r) => [
     r.bar,
-    Number.isFinite(r.floor) ? unitText(r.floor, r.unit) : 'n/a',
-    Number.isFinite(r.floorRatio) ? `${fmt(r.floorRatio, 2)}×${r.floorRatioMax > r.floorRatioMin ? ` (${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round)` : ''}` : 'n/a',
-    r.reachable === null ? 'n/a' : r.reachable ? 'within reach: the bar stands' : 'out of reach for Node: even the floor misses it',
+    Number.isFinite(r.floor) ? floorText(r) : 'not measured',
+    Number.isFinite(r.floorRatio) || (r.absolute && Number.isFinite(r.floor)) ? floorRatioText(r) : 'n/a',
+    r.reachable === null ? `n/a (${needs(r)})` : r.reachable ? 'within reach: the bar stands' : 'out of reach for Node: even the floor misses it',
     r.reachable === false ? targetText(r) : '—',
-    Number.isFinite(r.gatehouse) ? `${unitText(r.gatehouse, r.unit)} (${fmt(r.gatehouseRatio, 2)}× nginx)` : 'n/a',
+    Number.isFinite(r.gatehouse) ? `${unitText(r.gatehouse, r.unit)}${r.absolute ? '' : ` (${fmt(r.gatehouseRatio, 2)}× nginx)`}` : 'n/a',
     r.reachable === false ? r.status : '—'
   ])))
   const groups = profile?.native?.groups ?? []

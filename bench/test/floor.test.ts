@@ -1,19 +1,27 @@
-// "What Node can reach here": the next-best target rule of bench/README.md
-// ("the bar's allowance over nginx, granted on top of the Node floor"), the
+// "What Node can reach here": the next-best target rules of bench/README.md
+// ("the bar's allowance over nginx, granted on top of the Node floor"; for the
+// absolute bars, the headroom the bar leaves nginx or the direct upstream), the
 // verdicts built from a run's records (a floor that misses a bar makes it out
-// of reach and yields a target; one that meets it leaves the bar standing),
-// their lines in the report, and the grouping of `perf report` lines of the
-// floor's profile into OpenSSL, kernel, llhttp, V8 and Node's C++.
+// of reach and yields a target; one that meets it leaves the bar standing) for
+// the ratio bars, streaming, memory while streaming and added p99, their lines
+// in the report, the re-rendering of an older run's JSON whose floor ran fewer
+// scenarios, and the grouping of `perf report` lines of the floor's profile
+// into OpenSSL, kernel, llhttp, V8 and Node's C++.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 // @ts-expect-error -- plain ESM JavaScript without declarations (the runner runs with no build step)
-import { nextBestTarget, floorVerdicts } from '../lib/bars.js'
+import { nextBestTarget, nextBestAbsolute, floorVerdicts } from '../lib/bars.js'
 // @ts-expect-error -- plain ESM JavaScript without declarations
 import { floorLines, renderSection } from '../lib/report.js'
 // @ts-expect-error -- plain ESM JavaScript without declarations
 import { groupPerfReport } from '../lib/profile.js'
 
-interface Verdict { bar: string, reachable: boolean | null, target: number, status: string, floorRatio: number }
+interface Verdict { bar: string, reachable: boolean | null, target: number, status: string, floorRatio: number, floor: number, floorMin: number, floorMax: number }
 
 const test = suite('bench node floor')
 
@@ -94,6 +102,115 @@ test('no floor in the run: verdicts are n/a and the report has no floor block', 
   }) as string
   assert.match(md2, /### What Node can reach here/)
   assert.match(md2, /\| CPU per request ≤ 2× nginx \| 70\.0 µs \| 2\.33× \| out of reach/)
+})
+
+test('next-best target of an absolute bar: the floor plus the headroom the bar leaves its reference, never under the floor', () => {
+  assert.is(nextBestAbsolute(150, 160, 41), 269) // memory: nginx's 109 MB under 150 MB, on top of the floor
+  assert.is(nextBestAbsolute(1000, 3000, 0), 4000) // added p99: the direct upstream adds 0, so the bar's whole 1 ms
+  assert.is(nextBestAbsolute(150, 170, 200), 170) // a reference over the bar leaves no headroom, not a negative one
+  assert.ok(Number.isNaN(nextBestAbsolute(150, 160, NaN)))
+})
+
+const MEM_SUM = 'peak RSS while streaming (primary + workers) < 150 MB, sum'
+const MEM_ONCE = 'peak RSS while streaming (primary + workers) < 150 MB, shared pages counted once'
+const streamRecords = {
+  stream: {
+    nginx: [{ downMBps: 600, upMBps: 500, peakRssMB: 40, peakOnceMB: 26 }, { downMBps: 620, upMBps: 520, peakRssMB: 41, peakOnceMB: 25 }],
+    'node-floor': [{ downMBps: 500, upMBps: 480, peakRssMB: 152, peakOnceMB: 95 }, { downMBps: 520, upMBps: 500, peakRssMB: 160, peakOnceMB: 90 }],
+    'gatehouse-n': [{ downMBps: 400, upMBps: 350, peakRssMB: 220, peakOnceMB: 135 }, { downMBps: 410, upMBps: 360, peakRssMB: 228, peakOnceMB: 140 }]
+  },
+  latency: {
+    direct: [{ addedP99: 0 }],
+    nginx: [{ addedP99: 5000 }],
+    'node-floor': [{ addedP99: 2500 }, { addedP99: 3000 }, { addedP99: 3500 }],
+    'gatehouse-n': [{ addedP99: 4500 }]
+  }
+}
+
+test('verdicts for streaming, memory while streaming and added p99 at half load', () => {
+  const v = floorVerdicts(streamRecords) as Verdict[]
+  const by = (prefix: string): Verdict => v.find((r) => r.bar.startsWith(prefix)) as Verdict
+  // Streaming is a rate bar against nginx: the floor's 510 MB/s is 0.84× nginx's 610.
+  const down = by('streaming down')
+  assert.is(down.reachable, false)
+  assert.ok(Math.abs(down.floorRatio - 510 / 610) < 1e-9)
+  assert.ok(Math.abs(down.target - 1 / (1 / 510 + (1 / 0.9 - 1) / 610)) < 1e-9) // ≈ 467 MB/s
+  assert.is(down.status, 'FAIL') // Gatehouse 405 MB/s
+  const up = by('streaming up')
+  assert.is(up.reachable, true) // 490 / 510 = 0.96×
+  assert.ok(Number.isNaN(up.target))
+  assert.is(up.status, 'n/a')
+  // Memory is absolute and read as the bar reads Gatehouse's: the peak over the rounds.
+  const sum = by(MEM_SUM)
+  assert.is(sum.floor, 160)
+  assert.is(sum.floorMin, 152)
+  assert.is(sum.reachable, false) // 160 MB ≥ 150 MB
+  assert.is(sum.target, 160 + (150 - 41)) // 269 MB
+  assert.is(sum.status, 'pass') // Gatehouse 228 MB
+  const once = by(MEM_ONCE)
+  assert.is(once.floor, 95)
+  assert.is(once.reachable, true)
+  assert.ok(Number.isNaN(once.target))
+  // Added p99 is absolute over the direct upstream: the floor's median 3,000 µs misses 1 ms.
+  const lat = by('added p99')
+  assert.is(lat.floor, 3000)
+  assert.is(lat.reachable, false)
+  assert.is(lat.target, 4000)
+  assert.is(lat.status, 'FAIL') // Gatehouse 4,500 µs
+  const lines = floorLines(v) as string[]
+  const line = (prefix: string): string => lines.find((l) => l.startsWith(prefix)) ?? ''
+  assert.match(line(MEM_SUM), /the floor 160 MB \(152–160 by round\) \(nginx 41\.0 MB\) — out of reach for Node here.*< 269 MB \(the floor \+ nginx's 109 MB of headroom under the bar\), Gatehouse 228 MB: pass/)
+  assert.match(line(MEM_ONCE), /the floor 95\.0 MB.*within reach for Node; the bar stands/)
+  assert.match(line('added p99'), /≤ 4,000 µs \(the floor \+ the bar's 1,000 µs over the direct upstream\), Gatehouse 4,500 µs: FAIL/)
+  assert.match(line('streaming down'), /= 0\.84× nginx \(610 MB\/s, 0\.83–0\.84× by round\).*≥ 467 MB\/s \(0\.77× nginx, 0\.92× the floor\), Gatehouse 405 MB\/s: FAIL/)
+  // The ratio bars keep their rows and are n/a here (no keepalive or handshake in these records).
+  assert.is(by('keep-alive req/s').reachable, null)
+})
+
+test('the memory bar is strict and the latency bar is not: a floor exactly at the limit misses "< 150 MB" and meets "≤ 1 ms"', () => {
+  const v = floorVerdicts({
+    stream: { 'node-floor': [{ downMBps: 1, upMBps: 1, peakRssMB: 150, peakOnceMB: 149.9 }] },
+    latency: { 'node-floor': [{ addedP99: 1000 }] }
+  }) as Verdict[]
+  const by = (prefix: string): Verdict => v.find((r) => r.bar.startsWith(prefix)) as Verdict
+  assert.is(by(MEM_SUM).reachable, false)
+  assert.ok(Number.isNaN(by(MEM_SUM).target), 'no nginx in the run: no headroom to grant, no target')
+  assert.match((floorLines(v) as string[]).find((l) => l.startsWith(MEM_SUM)) ?? '', /next-best target — \(needs nginx in the same run\)/)
+  assert.is(by(MEM_ONCE).reachable, true)
+  assert.is(by('added p99').reachable, true)
+  // Streaming needs nginx for its ratio: no verdict without it.
+  assert.is(by('streaming down').reachable, null)
+})
+
+test('an older run whose floor ran only keepalive and handshake re-renders with the new rows "not measured"', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-'))
+  try {
+    const old = {
+      meta: { startedAt: 'then', finishedAt: 'later', elapsedS: 1, argv: 'pnpm bench', nproc: 2, runs: 1, seconds: 1 },
+      records: {
+        ...records,
+        stream: { nginx: rec({ downMBps: 600, upMBps: 500, peakRssMB: 41, peakOnceMB: 26 }), 'gatehouse-n': rec({ downMBps: 400, upMBps: 350, peakRssMB: 228, peakOnceMB: 140 }) },
+        latency: { direct: rec({ p99: 100, addedP99: 0 }), 'gatehouse-n': rec({ p99: 600, addedP99: 500 }) }
+      },
+      sanity: {},
+      profiles: [],
+      notes: [],
+      commands: [],
+      labels: {}
+    }
+    writeFileSync(join(dir, 'old.json'), JSON.stringify(old))
+    const results = join(dir, 'RESULTS.md')
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    const r = spawnSync(process.execPath, ['bench/run', '--report', join(dir, 'old.json'), '--results', results], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+    assert.is(r.status, 0, r.stderr)
+    const md = readFileSync(results, 'utf8')
+    assert.match(md, /\| CPU per request ≤ 2× nginx \| 70\.0 µs \| 2\.33× \| out of reach/)
+    assert.match(md, /\| streaming down ≥ 0\.9× nginx \| not measured \| n\/a \| n\/a \(needs node-floor and nginx in the stream scenario of the same run\) \| — \| 400 MB\/s \(0\.67× nginx\) \| — \|/)
+    assert.match(md, /\| peak RSS while streaming \(primary \+ workers\) < 150 MB, sum of each process's RSS \| not measured \| n\/a \| n\/a \(needs node-floor in the stream scenario/)
+    assert.match(md, /\| added p99 at half load ≤ 1 ms \| not measured \|/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('perf report lines are grouped by symbol: OpenSSL inside the node binary, kernel, llhttp, V8, Node C++', () => {
