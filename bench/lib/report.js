@@ -98,9 +98,16 @@ function floorText (r) {
   return `${unitText(r.floor, r.unit)}${spread}`
 }
 
-/** The floor ÷ nginx cell: the ratio (and its spread by round) for a ratio bar; for an absolute bar, nginx's figure beside it. */
+/**
+ * The floor ÷ nginx cell: the ratio (and its spread by round) for a ratio bar; for an
+ * absolute bar, nginx's figure beside it, with the ratio only where both are positive (an
+ * added p99 can be negative: a difference of medians against the direct upstream).
+ */
 function floorRatioText (r) {
-  if (r.absolute) return `${Number.isFinite(r.floorRatio) ? `${fmt(r.floorRatio, 2)}×` : 'n/a'} (bar is absolute; nginx ${Number.isFinite(r.nginx) ? unitText(r.nginx, r.unit) : 'n/a'})`
+  if (r.absolute) {
+    const nginx = `bar is absolute; nginx ${Number.isFinite(r.nginx) ? unitText(r.nginx, r.unit) : 'n/a'}`
+    return r.floor > 0 && r.nginx > 0 ? `${fmt(r.floorRatio, 2)}× (${nginx})` : `— (${nginx})`
+  }
   return `${fmt(r.floorRatio, 2)}×${r.floorRatioMax > r.floorRatioMin ? ` (${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round)` : ''}`
 }
 

@@ -165,6 +165,18 @@ test('verdicts for streaming, memory while streaming and added p99 at half load'
   assert.match(line('streaming down'), /= 0\.84× nginx \(610 MB\/s, 0\.83–0\.84× by round\).*≥ 467 MB\/s \(0\.77× nginx, 0\.92× the floor\), Gatehouse 405 MB\/s: FAIL/)
   // The ratio bars keep their rows and are n/a here (no keepalive or handshake in these records).
   assert.is(by('keep-alive req/s').reachable, null)
+  const md = renderSection({
+    meta: { startedAt: '', finishedAt: '', elapsedS: 1, argv: 'x', nproc: 2 },
+    records: streamRecords, scenarios: [], sanity: {}, bars: [], floor: v, profiles: [], notes: [], commands: [], labels: {}
+  }) as string
+  assert.match(md, /\| peak RSS while streaming \(primary \+ workers\) < 150 MB, sum of each process's RSS \| 160 MB \(152–160 by round\) \| 3\.90× \(bar is absolute; nginx 41\.0 MB\) \| out of reach for Node: even the floor misses it \| < 269 MB .* \| 228 MB \| pass \|/)
+  assert.match(md, /\| added p99 at half load ≤ 1 ms \| 3,000 µs \(2,500–3,500 by round\) \| 0\.60× \(bar is absolute; nginx 5,000 µs\) \| out of reach/)
+  // An added p99 is a difference against the direct upstream and can be negative: no ratio then.
+  const neg = floorVerdicts({ latency: { nginx: [{ addedP99: -20 }], 'node-floor': [{ addedP99: 900 }] } }) as Verdict[]
+  assert.match(renderSection({
+    meta: { startedAt: '', finishedAt: '', elapsedS: 1, argv: 'x', nproc: 2 },
+    records: {}, scenarios: [], sanity: {}, bars: [], floor: neg, profiles: [], notes: [], commands: [], labels: {}
+  }) as string, /\| added p99 at half load ≤ 1 ms \| 900 µs \| — \(bar is absolute; nginx -20\.0 µs\) \| within reach: the bar stands \|/)
 })
 
 test('the memory bar is strict and the latency bar is not: a floor exactly at the limit misses "< 150 MB" and meets "≤ 1 ms"', () => {
