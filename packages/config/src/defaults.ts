@@ -12,7 +12,7 @@ export const DEFAULTS = {
   root: {
     version: 1, //                        schema version; the only one is 1
     workers: 'auto', //                   worker processes; auto = os.availableParallelism()
-    scheduling: 'round_robin', //         cluster scheduling: round_robin | os (env GATEHOUSE_SCHEDULING wins)
+    scheduling: 'os', //                  cluster scheduling: os | round_robin (env GATEHOUSE_SCHEDULING wins)
     reload: { watch: false }, //          watch config + certificate files and reload on change
     shutdown_timeout: '30s', //           drain deadline on SIGTERM (duration)
     listen: {

@@ -85,7 +85,7 @@ test('certificates: chain PEM, decrypted key, domains from SANs, SNI maps, defau
 test('top-level fields: workers auto resolved, scheduling, reload, listeners, timeouts', () => {
   const t = mustLoad(loadAndCompile(join(dir, 'gatehouse.yaml'), {})).table
   assert.is(t.workers, availableParallelism())
-  assert.equal([t.scheduling, t.reloadWatch, t.shutdownTimeoutMs, t.accessLog, t.redis], ['round_robin', false, 30_000, 'stdout', null])
+  assert.equal([t.scheduling, t.reloadWatch, t.shutdownTimeoutMs, t.accessLog, t.redis], ['os', false, 30_000, 'stdout', null])
   assert.equal(t.listen, { https: { host: '0.0.0.0', port: 8443 }, http: null })
   assert.equal(t.admin, { host: '127.0.0.1', port: 9090 })
   assert.equal(t.timeouts, { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000 })
@@ -129,10 +129,10 @@ test('version: same inputs, same hash; a changed certificate file or config text
 })
 
 test('explicit ciphers, TLS 1.3, http listener and workers count reach the table', () => {
-  write(dir, 'explicit.yaml', CONFIG.replace('version: 1\n', 'version: 1\nworkers: 2\nscheduling: os\nreload: { watch: true }\nlisten:\n  http: { port: 8080, redirect_https: false }\n')
+  write(dir, 'explicit.yaml', CONFIG.replace('version: 1\n', 'version: 1\nworkers: 2\nscheduling: round_robin\nreload: { watch: true }\nlisten:\n  http: { port: 8080, redirect_https: false }\n')
     .replace('tls:\n', 'tls:\n  ciphers: ECDHE-RSA-AES128-GCM-SHA256\n  min_version: TLSv1.3\n'))
   const t = mustLoad(loadAndCompile(join(dir, 'explicit.yaml'), {})).table
-  assert.equal([t.workers, t.scheduling, t.reloadWatch, t.tls.ciphers, t.tls.minVersion], [2, 'os', true, 'ECDHE-RSA-AES128-GCM-SHA256', 'TLSv1.3'])
+  assert.equal([t.workers, t.scheduling, t.reloadWatch, t.tls.ciphers, t.tls.minVersion], [2, 'round_robin', true, 'ECDHE-RSA-AES128-GCM-SHA256', 'TLSv1.3'])
   assert.equal(t.listen.http, { host: '0.0.0.0', port: 8080, redirectHttps: false })
 })
 

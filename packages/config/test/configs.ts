@@ -19,7 +19,7 @@ export function prng (seed: number): () => number {
 // DESIGN.md's example, every key present, most set to a non-default value.
 export const EVERY_KEY = `version: 1
 workers: 3
-scheduling: os
+scheduling: round_robin
 reload: { watch: true }
 shutdown_timeout: 45s
 listen:

@@ -94,7 +94,7 @@ test('the valid files of load, compile, robustness and check-cli tests: same Con
     write(dir, 'http.yaml', 'listen:\n  http: { port: 8081 }\n' + configWith('  - name: a\n    upstream: { targets: [http://127.0.0.1:9000] }\n')),
     write(dir, 'auto.yaml', 'workers: auto\n' + configWith('  - name: a\n    upstream: { targets: [http://127.0.0.1:9000] }\n')),
     write(comp, 'gatehouse.yaml', COMPILE_CONFIG),
-    write(comp, 'explicit.yaml', COMPILE_CONFIG.replace('version: 1\n', 'version: 1\nworkers: 2\nscheduling: os\nreload: { watch: true }\nlisten:\n  http: { port: 8080, redirect_https: false }\n')
+    write(comp, 'explicit.yaml', COMPILE_CONFIG.replace('version: 1\n', 'version: 1\nworkers: 2\nscheduling: round_robin\nreload: { watch: true }\nlisten:\n  http: { port: 8080, redirect_https: false }\n')
       .replace('  certificates:\n', '  min_version: TLSv1.3\n  ciphers: ECDHE-RSA-AES128-GCM-SHA256\n  certificates:\n'))
   ]
   let fast = 0

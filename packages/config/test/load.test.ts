@@ -27,7 +27,7 @@ test('every DESIGN.md key is accepted, with units converted and paths made absol
   const r = mustLoad(load(path, {}))
   const c = r.config
   assert.is(c.workers, 3)
-  assert.is(c.scheduling, 'os')
+  assert.is(c.scheduling, 'round_robin')
   assert.is(c.reload.watch, true)
   assert.is(c.shutdown_timeout, 45_000)
   assert.equal(c.listen, { https: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 8081, redirect_https: false } })
@@ -74,7 +74,7 @@ test('DEFAULTS, as one literal', () => {
     root: {
       version: 1,
       workers: 'auto',
-      scheduling: 'round_robin',
+      scheduling: 'os',
       reload: { watch: false },
       shutdown_timeout: '30s',
       listen: { https: { host: '0.0.0.0', port: 8443 }, http: null },
@@ -122,7 +122,7 @@ test('a minimal file gets every default', () => {
   const r = mustLoad(load(path, {}))
   const c = r.config
   assert.is(c.workers, 'auto')
-  assert.is(c.scheduling, 'round_robin')
+  assert.is(c.scheduling, 'os')
   assert.equal(c.reload, { watch: false })
   assert.is(c.shutdown_timeout, 30_000)
   assert.equal(c.listen, { https: { host: '0.0.0.0', port: 8443 }, http: null })

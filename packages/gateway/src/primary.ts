@@ -115,7 +115,7 @@ export async function runPrimary (opts: PrimaryOptions): Promise<number> {
   function fork (slot: Slot): void {
     slot.respawnTimer = null
     slot.listening = false
-    const w = cluster.fork({ GATEHOUSE_WORKER_SLOT: String(slot.index) })
+    const w = cluster.fork(workerEnv(slot.index, scheduling, env))
     slot.worker = w
     bySlot.set(w.id, slot)
     // A message still in the IPC pipe when its worker was replaced is stale.
@@ -346,6 +346,18 @@ function resolveWorkers (flag: number | undefined, env: NodeJS.ProcessEnv, fromF
     if (Number.isInteger(n) && n > 0) return n
   }
   return fromFile
+}
+
+// With a shared listening socket every idle worker wakes for a new connection
+// and the first one accepts all it can: a burst of connections lands on one
+// worker. libuv's single-accept mode takes one connection per wake-up and
+// yields, so the next one goes to another worker (nginx gets the same effect
+// from EPOLLEXCLUSIVE); it is set only where workers accept, never on the
+// primary, and an operator's own value wins.
+function workerEnv (slot: number, scheduling: RoutingTable['scheduling'], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const vars: NodeJS.ProcessEnv = { GATEHOUSE_WORKER_SLOT: String(slot) }
+  if (scheduling === 'os' && env.UV_TCP_SINGLE_ACCEPT === undefined) vars.UV_TCP_SINGLE_ACCEPT = '1'
+  return vars
 }
 
 function resolveScheduling (env: NodeJS.ProcessEnv, fromFile: RoutingTable['scheduling']): RoutingTable['scheduling'] {

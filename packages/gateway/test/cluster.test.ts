@@ -52,6 +52,20 @@ test('requests over many connections are served by both workers and counted once
   assert.is(metricSum(text, 'gatehouse_http_requests_total', 'api="one"') - before, n)
 })
 
+test('default scheduling is os: workers accept themselves, one connection per wake-up', async () => {
+  const doc = JSON.parse((await adminGet(ctx.admin, '/config')).body) as { scheduling: string }
+  assert.is(doc.scheduling, 'os')
+  // The workers' environment carries libuv's single-accept switch (the primary's does not).
+  const pids = [...new Set(ctx.gw.json().filter((l) => typeof l.path === 'string').map((l) => Number(l.pid)))]
+  assert.is(pids.length, 2)
+  for (const pid of pids) {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+    assert.ok(env.includes('UV_TCP_SINGLE_ACCEPT=1'), `worker ${pid} lacks UV_TCP_SINGLE_ACCEPT=1`)
+  }
+  const primary = readFileSync(`/proc/${ctx.gw.proc.pid}/environ`, 'utf8').split('\0')
+  assert.not.ok(primary.includes('UV_TCP_SINGLE_ACCEPT=1'))
+})
+
 test('/metrics has every DESIGN.md metric name and promtool accepts it', async () => {
   const text = (await adminGet(ctx.admin, '/metrics')).body
   for (const name of ['gatehouse_http_requests_total', 'gatehouse_http_request_duration_seconds', 'gatehouse_upstream_request_duration_seconds',
