@@ -24,9 +24,12 @@ export const FINDINGS = [
     'three same-run A/Bs (e.g. 2,785 → 2,326 µs, nginx 950 µs). What is left is not instructions: callgrind counts 3.87 M instructions per ' +
     'full ECDSA handshake for a Gatehouse worker vs 2.84 M for nginx (1.36×), and a bare `node:tls` server 3.21 M; the CPU-time ratio of ' +
     '2–3× comes from how the work runs — V8\'s compiler threads (14.8% of perf samples), the round-robin hand-off of every new connection ' +
-    'from the primary to a worker over IPC, GC. `GATEHOUSE_SCHEDULING=os` (workers accept themselves, as nginx\'s do) cut CPU per handshake ' +
-    'by 25–33% in every same-run comparison: see the `GATEHOUSE_SCHEDULING=os` row; round-robin stays the default for its balance across ' +
-    'workers (packages/gateway/README.md, "Cluster scheduling").',
+    'from the primary to a worker over IPC, GC. **Fix:** `scheduling: os` is now the default (workers accept from the shared socket, as ' +
+    'nginx\'s do), with libuv\'s `UV_TCP_SINGLE_ACCEPT=1` in the workers so that a burst of connections is spread (one accept per wake-up). ' +
+    '**Bought:** 1,983 → 1,577 µs CPU per full ECDSA handshake (medians of 3, same run, nginx 858 µs; `node bench/run --only ' +
+    'keepalive,handshake,resumed --targets gatehouse-n,gatehouse-n-os,nginx --runs 3 --seconds 4` before the switch), both workers 48–52% ' +
+    'busy, keep-alive unchanged; the `GATEHOUSE_SCHEDULING=round_robin` row shows the hand-off\'s cost in this run ' +
+    '(packages/gateway/README.md, "Cluster scheduling").',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker). **Bought:** peak ' +

@@ -12,7 +12,7 @@ import { startGatehouse, gatehouseBuilt } from './peers/gatehouse.js'
 import { which } from './sys.js'
 
 /** Every target id the runner knows, in report order. */
-export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'gatehouse-n-os', 'nginx', 'haproxy', 'fastify', 'node-pipe', 'node-floor']
+export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'gatehouse-n-rr', 'nginx', 'haproxy', 'fastify', 'node-pipe', 'node-floor']
 
 /** Target definitions for this machine; ids whose tool is missing come back with `missing`. */
 export function defineTargets ({ workers }) {
@@ -21,9 +21,9 @@ export function defineTargets ({ workers }) {
     { id: 'direct', label: 'upstream direct (plain HTTP)', tls: false, missing: null, start: null },
     { id: 'gatehouse-1', label: 'Gatehouse, 1 worker', tls: true, missing: ghMissing, start: (c) => startGatehouse({ ...c, name: 'gatehouse-1', workers: 1 }) },
     { id: 'gatehouse-n', label: `Gatehouse, ${workers} workers`, tls: true, missing: ghMissing, start: (c) => startGatehouse({ ...c, name: 'gatehouse-n', workers }) },
-    // The same with SCHED_NONE: workers accept from the shared socket themselves, no hand-off
-    // through the primary. Measured where connection churn is (and keepalive for reference).
-    { id: 'gatehouse-n-os', label: `Gatehouse, ${workers} workers, GATEHOUSE_SCHEDULING=os`, tls: true, missing: ghMissing, scenarios: ['keepalive', 'handshake', 'resumed'], start: (c) => startGatehouse({ ...c, name: 'gatehouse-n-os', workers, scheduling: 'os' }) },
+    // The same with round-robin scheduling: the primary accepts every connection and hands it
+    // to a worker over IPC. Measured where connection churn is (and keepalive for reference).
+    { id: 'gatehouse-n-rr', label: `Gatehouse, ${workers} workers, GATEHOUSE_SCHEDULING=round_robin`, tls: true, missing: ghMissing, scenarios: ['keepalive', 'handshake', 'resumed'], start: (c) => startGatehouse({ ...c, name: 'gatehouse-n-rr', workers, scheduling: 'round_robin' }) },
     { id: 'nginx', label: `nginx, ${workers} workers`, tls: true, missing: which('nginx') ? null : 'nginx not installed (apt-get install nginx)', start: (c) => startNginx({ ...c, workers }) },
     { id: 'haproxy', label: `HAProxy, ${workers} threads`, tls: true, missing: which('haproxy') ? null : 'haproxy not installed (apt-get install haproxy)', start: (c) => startHaproxy({ ...c, workers }) },
     { id: 'fastify', label: `@fastify/http-proxy, ${workers} workers`, tls: true, missing: null, start: (c) => startFastify({ ...c, workers }) },
