@@ -1,8 +1,11 @@
 // The access log: one JSON line per request, written through pino's
 // SonicBoom destination (buffered, asynchronous writes, so the event loop
 // never waits on the disk or the pipe). `access_log: off` yields null and the
-// request path skips the whole thing with one null check (STYLE #6).
-import pino from 'pino'
+// request path skips the whole thing with one null check (STYLE #6). pino is
+// loaded only when a log is opened: with `access_log: off` a worker never
+// holds it (about 3 MiB of heap and code per worker, README "Memory").
+import { createRequire } from 'node:module'
+import type pino from 'pino'
 
 /** The fields of one access-log line. */
 export interface AccessRecord {
@@ -54,11 +57,15 @@ class SonicAccessLog implements AccessLog {
   }
 }
 
+const requireDep = createRequire(import.meta.url)
+
 /** Opens the access log named by `access_log` (`stdout`, `off`, or a path). */
 export function openAccessLog (target: string): AccessLog | null {
   if (target === 'off') return null
+  // pino is CommonJS: a synchronous require keeps a table swap synchronous.
+  const { destination } = requireDep('pino') as typeof pino
   const dest = target === 'stdout'
-    ? pino.destination({ dest: 1, sync: false })
-    : pino.destination({ dest: target, sync: false, mkdir: true, append: true })
+    ? destination({ dest: 1, sync: false })
+    : destination({ dest: target, sync: false, mkdir: true, append: true })
   return new SonicAccessLog(dest)
 }
