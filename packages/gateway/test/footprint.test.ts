@@ -1,0 +1,99 @@
+// What each gateway process carries at rest: the primary runs without V8's
+// optimizing compilers (it serves no traffic; they only cost it memory) while
+// the workers keep every tier, an operator's own JIT flag wins, and a worker
+// loads pino only when an access log is on. Seen from inside the real
+// processes: a probe preloaded with --import (cluster passes the primary's
+// node flags on to its workers) reports, as each process exits, whether V8
+// may optimize there and which CommonJS modules were loaded.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { CLI, configYaml, freePort, makeCerts, tempDir, until } from './helpers/cluster.js'
+
+const test = suite('footprint')
+const ctx = {} as { tmp: ReturnType<typeof tempDir>, cert: string, key: string, probe: string }
+
+interface Report { primary: boolean, optimizer: boolean, pino: boolean }
+
+const PROBE = `import cluster from 'node:cluster'
+import { createRequire } from 'node:module'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+const cache = createRequire(import.meta.url).cache
+// V8 sets kNeverOptimize (bit 1) in a function's status while its isolate
+// may not use an optimizing compiler: a property of the process, not of
+// whether this function got hot in time.
+const status = new Function('f', 'return %GetOptimizationStatus(f)')
+function probe () { return 1 }
+process.on('exit', () => {
+  writeFileSync(join(process.env.PROBE_OUT, process.pid + '.json'), JSON.stringify({
+    primary: cluster.isPrimary,
+    optimizer: (status(probe) & 2) === 0,
+    pino: Object.keys(cache).some((k) => /[\\\\/]pino[\\\\/]/.test(k))
+  }))
+})
+`
+
+/** Starts the gateway with the probe and `nodeFlags`, stops it once ready; returns each process's report. */
+async function probeRun (name: string, accessLog: string, nodeFlags: string[]): Promise<Report[]> {
+  const out = join(ctx.tmp.dir, name)
+  mkdirSync(out)
+  const file = join(ctx.tmp.dir, `${name}.yaml`)
+  writeFileSync(file, configYaml({ httpsPort: await freePort(), adminPort: await freePort(), cert: ctx.cert, key: ctx.key, workers: 1, apis: [{ name: 'a', target: 'http://127.0.0.1:9' }] })
+    .replace('access_log: stdout', `access_log: ${accessLog}`))
+  const proc = spawn(process.execPath, ['--allow-natives-syntax', '--import', ctx.probe, ...nodeFlags, CLI, 'start', '-c', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GATEHOUSE_LOG_FORMAT: 'json', PROBE_OUT: out }
+  })
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  let text = ''
+  proc.stdout.on('data', (d: Buffer) => { text += d.toString() })
+  proc.stderr.on('data', (d: Buffer) => { text += d.toString() })
+  try {
+    await until(() => text.includes('gatehouse ready'), 30_000)
+  } finally {
+    proc.kill('SIGTERM')
+    const t = setTimeout(() => proc.kill('SIGKILL'), 15_000)
+    await exited
+    clearTimeout(t)
+  }
+  const reports = readdirSync(out).map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Report)
+  assert.is(reports.length, 2, `a report from the primary and its worker; output:\n${text}`)
+  return reports
+}
+
+test.before(() => {
+  ctx.tmp = tempDir()
+  const certs = makeCerts(ctx.tmp.dir, ['*.test.localhost'])
+  ctx.cert = certs.cert
+  ctx.key = certs.key
+  ctx.probe = join(ctx.tmp.dir, 'probe.mjs')
+  writeFileSync(ctx.probe, PROBE)
+})
+
+test.after(() => {
+  ctx.tmp?.cleanup()
+})
+
+test('the primary runs without the optimizing compilers, workers keep them, and access_log: off loads no pino', async () => {
+  const reports = await probeRun('default', 'off', [])
+  const primary = reports.find((r) => r.primary)
+  const worker = reports.find((r) => !r.primary)
+  assert.ok(primary !== undefined && worker !== undefined, JSON.stringify(reports))
+  assert.is(primary.optimizer, false, 'the primary runs without an optimizing compiler')
+  assert.is(worker.optimizer, true, 'the worker keeps its optimizing compiler')
+  assert.is(worker.pino, false, 'the worker did not load pino')
+})
+
+test("an operator's JIT flag keeps the primary's optimizer; an access log loads pino in the worker", async () => {
+  const reports = await probeRun('operator', 'stdout', ['--turbofan'])
+  const primary = reports.find((r) => r.primary)
+  const worker = reports.find((r) => !r.primary)
+  assert.ok(primary !== undefined && worker !== undefined, JSON.stringify(reports))
+  assert.is(primary.optimizer, true, 'with --turbofan given, the primary keeps its optimizing compiler')
+  assert.is(worker.pino, true, 'the worker loaded pino for its access log')
+})
+
+test.run()
