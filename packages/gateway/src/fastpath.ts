@@ -371,7 +371,8 @@ class FastExchange implements Answered {
         const end = buf.indexOf(CRLF2, off)
         if (end === -1) {
           if (buf.length - off > MAX_HEAD) { this.brokeUpstream('response head too large'); return }
-          this.resHeadBuf = off === 0 ? buf : buf.subarray(off)
+          // Kept past this read: copied out of the shared read buffer.
+          this.resHeadBuf = Buffer.from(off === 0 ? buf : buf.subarray(off))
           return
         }
         const r = this.onResponseHead(buf.toString('latin1', off, end))
@@ -452,6 +453,7 @@ class FastExchange implements Answered {
     const left = this.resLeft
     if (left === -2) {
       if (b.length === 0) return
+      b = borrowable(client, b)
       client.cork()
       this.writeHead()
       client.write(`${b.length.toString(16)}\r\n`, 'latin1')
@@ -480,6 +482,7 @@ class FastExchange implements Answered {
     if (take < b.length) this.upReusable = false
     const head = this.headOut
     let more = true
+    if (take > 0) b = borrowable(client, b)
     if (head !== null) {
       this.headOut = null
       more = take > 0 ? writeJoined(client, head, take === b.length ? b : b.subarray(0, take)) : client.write(head, 'latin1')
@@ -666,6 +669,19 @@ class FastExchange implements Answered {
   }
 }
 
+// Upstream sockets read into one buffer per worker (net's `onread`), not a
+// new 64 KiB Buffer per read: nothing to allocate, fault in, scavenge and
+// free for every chunk relayed, and reads up to UP_READ_BYTES per syscall. A
+// chunk is a view of that buffer, valid until the next read. TLSWrap encrypts
+// a write synchronously when the stream has nothing queued or corked (the
+// usual case: upstream reading pauses until the client drains); otherwise the
+// stream keeps a reference to the chunk, so it is copied first.
+const UP_READ_BYTES = 256 * 1024
+const UP_READ = Buffer.allocUnsafe(UP_READ_BYTES)
+function borrowable (client: TLSSocket, chunk: Buffer): Buffer {
+  return client.writableLength === 0 && client.writableCorked === 0 ? chunk : Buffer.from(chunk)
+}
+
 // Small bodies join the head in one buffer: one plain write, one TLS record,
 // no writev. Larger ones are written corked, which coalesces them too.
 const JOIN_MAX = 16 * 1024
@@ -720,10 +736,9 @@ function acquire (pool: UpstreamPool, fresh: boolean): Socket {
       return s
     }
   }
-  const s = net.connect({ host: pool.hostname, port: pool.port, noDelay: true })
+  const s = net.connect({ host: pool.hostname, port: pool.port, noDelay: true, onread: { buffer: UP_READ, callback: onUpRead } })
   ;(s as unknown as Record<symbol, boolean>)[kReused] = false
   ;(s as unknown as Record<symbol, UpstreamPool>)[kPool] = pool
-  s.on('data', onUpData)
   s.on('drain', onUpDrain)
   s.on('timeout', onUpTimeout)
   s.on('error', onUpError)
@@ -746,17 +761,18 @@ function exOf (s: Socket): FastExchange | null {
   return (s as unknown as Record<symbol, FastExchange | null>)[kUp] ?? null
 }
 
-function onUpData (this: Socket, b: Buffer): void {
+function onUpRead (this: Socket, n: number, buf: Uint8Array): boolean {
   const ex = exOf(this)
   if (ex === null) {
     this.destroy()
-    return
+    return false
   }
   try {
-    ex.onUpData(b)
+    ex.onUpData((buf as Buffer).subarray(0, n))
   } catch (err) {
     crashed(ex.conn, err)
   }
+  return true
 }
 
 function onUpDrain (this: Socket): void {

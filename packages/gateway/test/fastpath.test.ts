@@ -7,6 +7,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
+import https from 'node:https'
 import tls from 'node:tls'
 import net from 'node:net'
 import { spawn } from 'node:child_process'
@@ -24,6 +25,8 @@ let bin: Httpbin
 let plane: DataPlane
 let port = 0
 const oddSockets = new Set<string>()
+// Random bytes: a byte taken from the wrong read cannot match by chance.
+const DRIBBLE = randomBytes(16 * 1024 * 1024)
 
 test.before(async () => {
   pki = makePki()
@@ -42,6 +45,24 @@ test.before(async () => {
         res.writeHead(200, { 'content-type': 'text/plain' })
         res.write('one,')
         setTimeout(() => { res.end('two') }, 20)
+        return
+      }
+      if (req.url === '/dribble' || req.url === '/dribble-chunked') {
+        // Small writes, one per turn of the loop: the gateway reads many small
+        // pieces, and with a slow client some arrive while earlier ones still
+        // wait to be written.
+        res.socket?.setNoDelay(true)
+        res.writeHead(200, req.url === '/dribble' ? { 'content-length': String(DRIBBLE.length) } : {})
+        let off = 0
+        const next = (): void => {
+          if (off >= DRIBBLE.length) { res.end(); return }
+          const n = Math.min(3000, DRIBBLE.length - off)
+          const more = res.write(DRIBBLE.subarray(off, off + n))
+          off += n
+          if (more) setImmediate(next)
+          else res.once('drain', next)
+        }
+        next()
         return
       }
       if (req.url === '/head') {
@@ -179,6 +200,30 @@ test('close-delimited and chunked upstream bodies reach the client chunked, the 
   assert.is(rs[1]?.body, 'one,two')
   assert.match(rs[2]?.head ?? '', /content-length: 1234/i)
   assert.is(rs[2]?.body, '')
+})
+
+test('upstream reads share one buffer: a slow client gets every byte of a body sent in small writes', async () => {
+  // 16 MiB and a 300 ms stall: more than the loopback buffers hold, so some
+  // TLS writes wait for the client while the next small upstream reads arrive
+  // (without the copy in borrowable() this body comes out corrupted).
+  const want = createHash('sha256').update(DRIBBLE).digest('hex')
+  for (const path of ['/dribble', '/dribble-chunked']) {
+    const got = await new Promise<string>((resolve, reject) => {
+      const req = https.get({ host: '127.0.0.1', port, path, servername: 'odd.test', headers: { host: 'odd.test' }, ca: pki.caPem, agent: false }, (res) => {
+        const h = createHash('sha256')
+        let chunks = 0
+        res.on('data', (d: Buffer) => {
+          h.update(d)
+          if (++chunks === 1 || chunks % 64 === 0) { res.pause(); setTimeout(() => res.resume(), chunks === 1 ? 300 : 10) }
+        })
+        res.on('end', () => resolve(h.digest('hex')))
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.setTimeout(30_000, () => req.destroy(new Error(`${path} timed out`)))
+    })
+    assert.is(got, want, `${path}: body intact`)
+  }
 })
 
 test('a WebSocket upgrade after a fast request on the same connection is tunnelled', async () => {

@@ -1,7 +1,9 @@
-// What keeps the gateway's memory down: workers start with --expose-gc (plus
-// the primary's own node flags) and scavenge once their Buffer memory has
-// grown by GATEHOUSE_BUFFER_GC_MB, which must never cost a byte of a streamed
-// body; and the piscina thread that compiles a large config exits after the
+// What keeps the gateway's memory down: upstream reads land in one buffer per
+// worker (a download makes no Buffer garbage, and every byte must survive the
+// reuse); workers start with --expose-gc (plus the primary's own node flags)
+// and scavenge once their Buffer memory has grown by GATEHOUSE_BUFFER_GC_MB
+// (an upload's decrypted chunks still are Buffers), which must never cost a
+// byte of a streamed body; and the piscina thread that compiles a large config exits after the
 // compile instead of holding its heap for the life of the primary.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -81,6 +83,35 @@ async function download (port: number): Promise<string> {
   })
 }
 
+/** Uploads BODY_BYTES of the pattern through the gateway; resolves with the sha256 the upstream computed. */
+async function upload (port: number): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const req = https.request({ method: 'POST', host: '127.0.0.1', port, path: '/big', servername: 'big.test.localhost', headers: { host: 'big.test.localhost', 'content-length': BODY_BYTES }, ca: ctx.ca, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { body += d })
+      res.on('end', () => resolve(body))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.setTimeout(30_000, () => req.destroy(new Error('upload timed out')))
+    let left = BODY_BYTES
+    let chunks = 0
+    const pump = (): void => {
+      while (left > 0) {
+        const n = Math.min(left, PATTERN.length)
+        left -= n
+        const more = req.write(n === PATTERN.length ? PATTERN : PATTERN.subarray(0, n))
+        // Slow enough to span many 25 ms checks.
+        if (++chunks % 32 === 0) { setTimeout(pump, 5); return }
+        if (!more) { req.once('drain', pump); return }
+      }
+      req.end()
+    }
+    pump()
+  })
+}
+
 async function minorGcs (admin: number): Promise<number> {
   return metricSum((await adminGet(admin, '/metrics')).body, 'nodejs_gc_duration_seconds_count', 'kind="minor"')
 }
@@ -94,6 +125,12 @@ test.before(async () => {
   ctx.ca = readFileSync(certs.ca, 'utf8')
   ctx.expected = patternHash(BODY_BYTES)
   ctx.upstream = createServer((req, res) => {
+    if (req.method === 'POST') {
+      const h = createHash('sha256')
+      req.on('data', (d: Buffer) => h.update(d))
+      req.on('end', () => res.end(h.digest('hex')))
+      return
+    }
     req.resume()
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BODY_BYTES })
     let left = BODY_BYTES
@@ -140,10 +177,14 @@ test('workers run with --expose-gc and the node flags the primary was started wi
 test('a scavenge per GATEHOUSE_BUFFER_GC_MB of Buffer growth while streaming, and every body byte intact', async () => {
   const on = await startGateway({ GATEHOUSE_BUFFER_GC_MB: '1' })
   const off = await startGateway({ GATEHOUSE_BUFFER_GC_MB: '0' })
+  // Downloads through the shared upstream read buffer, two at once per
+  // gateway so that reads of different sockets interleave in it.
+  const downs = await Promise.all([download(on.https), download(on.https), download(off.https), download(off.https)])
+  for (const d of downs) assert.is(d, ctx.expected, 'downloaded body intact')
   const before = { on: await minorGcs(on.admin), off: await minorGcs(off.admin) }
   for (let i = 0; i < 2; i++) {
-    assert.is(await download(on.https), ctx.expected, 'body through the gateway that scavenges')
-    assert.is(await download(off.https), ctx.expected, 'body through the gateway that does not')
+    assert.is(await upload(on.https), ctx.expected, 'body through the gateway that scavenges')
+    assert.is(await upload(off.https), ctx.expected, 'body through the gateway that does not')
   }
   let delta = { on: 0, off: 0 }
   // Workers push metrics on request; the scrape waits for them.
