@@ -5,8 +5,12 @@
 // the counters and histograms of workers that died into a "retired" snapshot,
 // so aggregated counters never go backwards across a respawn. Summing is still
 // AggregatorRegistry.aggregate(), so label handling matches prom-client's.
-import { AggregatorRegistry, type Registry } from 'prom-client'
+import type { AggregatorRegistry as Aggregator, Registry } from 'prom-client'
 import type { MetricsSnapshot } from './ipc.js'
+import { promClientLib } from './metrics.js'
+
+// Only the primary aggregates: workers never load this part of prom-client.
+const AggregatorRegistry = promClientLib('cluster') as typeof Aggregator
 
 type Metric = MetricsSnapshot[number]
 type Value = Metric['values'][number]

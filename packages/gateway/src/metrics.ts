@@ -3,7 +3,64 @@
 // and certificate metrics and aggregates the workers' registries for /metrics.
 // Labels come only from bounded sets: the configured API name (or the single
 // catch-all `UNMATCHED_API`), the method folded to a known set, the status code.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { createRequire } from 'node:module'
+import type * as Prom from 'prom-client'
+
+// prom-client's index also loads its Pushgateway (zlib, http, https), its
+// Summary and @opentelemetry/api (for exemplars of its CPU metric), none of
+// which Gatehouse uses: about 2.5 MiB of every process (README "Memory"). So
+// its modules are required one by one, and the three process_cpu_* counters
+// are made here the way its default metric makes them (without exemplars).
+// Pinned by the lockfile; a move of these paths fails every gateway start,
+// so the tests see it.
+const requireDep = createRequire(import.meta.url)
+/** A module of prom-client's lib/ directory. */
+export function promClientLib (name: string): unknown {
+  return requireDep(`prom-client/lib/${name}`)
+}
+const Registry = promClientLib('registry') as typeof Prom.Registry
+const Counter = promClientLib('counter') as typeof Prom.Counter
+const Gauge = promClientLib('gauge') as typeof Prom.Gauge
+const Histogram = promClientLib('histogram') as typeof Prom.Histogram
+
+type DefaultMetric = (registry: Prom.Registry, config: { register: Prom.Registry, labels: Record<string, string>, eventLoopMonitoringPrecision: number }) => void
+
+// prom-client's collectDefaultMetrics(), in its order, after process_cpu_*.
+const DEFAULT_METRICS = [
+  'processStartTime', 'osMemoryHeap', 'processOpenFileDescriptors', 'processMaxFileDescriptors', 'eventLoopLag',
+  ...(typeof process.getActiveResourcesInfo === 'function' ? ['processResources'] : []),
+  'processHandles', 'processRequests', 'heapSizeAndUsed', 'heapSpacesSizeAndUsed', 'version', 'gc'
+]
+
+function collectDefaultMetrics (registry: Prom.Registry, labels: Record<string, string>): void {
+  processCpuMetrics(registry, labels)
+  const config = { register: registry, labels, eventLoopMonitoringPrecision: 10 }
+  for (const name of DEFAULT_METRICS) (promClientLib(`metrics/${name}`) as DefaultMetric)(registry, config)
+}
+
+function processCpuMetrics (registry: Prom.Registry, labels: Record<string, string>): void {
+  const registers = [registry]
+  const labelNames = Object.keys(labels)
+  let last = process.cpuUsage()
+  const user = new Counter({
+    name: 'process_cpu_user_seconds_total',
+    help: 'Total user CPU time spent in seconds.',
+    registers,
+    labelNames,
+    // One collect sets all three, as in prom-client.
+    collect () {
+      const now = process.cpuUsage()
+      const userMicros = now.user - last.user
+      const systemMicros = now.system - last.system
+      last = now
+      user.inc(labels, userMicros / 1e6)
+      system.inc(labels, systemMicros / 1e6)
+      total.inc(labels, (userMicros + systemMicros) / 1e6)
+    }
+  })
+  const system = new Counter({ name: 'process_cpu_system_seconds_total', help: 'Total system CPU time spent in seconds.', registers, labelNames })
+  const total = new Counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', registers, labelNames })
+}
 
 /** `api` label for requests that matched no API (404s, bad requests). */
 export const UNMATCHED_API = '(none)'
@@ -21,19 +78,19 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /** The metrics a worker updates while serving. */
 export interface WorkerMetrics {
-  registry: Registry
-  requests: Counter<'api' | 'method' | 'code'>
-  requestDuration: Histogram<'api'>
-  upstreamDuration: Histogram<'api'>
-  activeConnections: Gauge
-  tlsHandshakes: Counter<'version' | 'resumed'>
-  tlsHandshakeErrors: Counter<'reason'>
+  registry: Prom.Registry
+  requests: Prom.Counter<'api' | 'method' | 'code'>
+  requestDuration: Prom.Histogram<'api'>
+  upstreamDuration: Prom.Histogram<'api'>
+  activeConnections: Prom.Gauge
+  tlsHandshakes: Prom.Counter<'version' | 'resumed'>
+  tlsHandshakeErrors: Prom.Counter<'reason'>
 }
 
 /** Creates the worker's registry; `slot` (0..workers-1) labels its process metrics. */
 export function createWorkerMetrics (slot: number | null): WorkerMetrics {
   const registry = new Registry()
-  if (slot !== null) collectDefaultMetrics({ register: registry, labels: { worker: String(slot) } })
+  if (slot !== null) collectDefaultMetrics(registry, { worker: String(slot) })
   return {
     registry,
     requests: new Counter({
@@ -78,18 +135,18 @@ export function createWorkerMetrics (slot: number | null): WorkerMetrics {
 
 /** The metrics the primary owns. */
 export interface PrimaryMetrics {
-  registry: Registry
-  configReloads: Counter<'result'>
-  lastReloadSuccess: Gauge
-  certificateExpiry: Gauge<'domain'>
-  workerRestarts: Counter
-  workersUp: Gauge
+  registry: Prom.Registry
+  configReloads: Prom.Counter<'result'>
+  lastReloadSuccess: Prom.Gauge
+  certificateExpiry: Prom.Gauge<'domain'>
+  workerRestarts: Prom.Counter
+  workersUp: Prom.Gauge
 }
 
 /** Creates the primary's registry (its process metrics carry `worker="primary"`). */
 export function createPrimaryMetrics (): PrimaryMetrics {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, labels: { worker: 'primary' } })
+  collectDefaultMetrics(registry, { worker: 'primary' })
   const configReloads = new Counter({
     name: 'gatehouse_config_reloads_total',
     help: 'Config reloads (SIGHUP or file watch), by result.',

@@ -4,7 +4,8 @@
 // loads pino only when an access log is on. Seen from inside the real
 // processes: a probe preloaded with --import (cluster passes the primary's
 // node flags on to its workers) reports, as each process exits, whether V8
-// may optimize there and which CommonJS modules were loaded.
+// may optimize there and which CommonJS modules were loaded. prom-client's
+// index is not among them: it would bring code Gatehouse never runs.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -15,7 +16,8 @@ import { CLI, configYaml, freePort, makeCerts, tempDir, until } from './helpers/
 const test = suite('footprint')
 const ctx = {} as { tmp: ReturnType<typeof tempDir>, cert: string, key: string, probe: string }
 
-interface Report { primary: boolean, optimizer: boolean, pino: boolean }
+// `modules`: the packages (and prom-client's own files) loaded through require().
+interface Report { primary: boolean, optimizer: boolean, modules: string[] }
 
 const PROBE = `import cluster from 'node:cluster'
 import { createRequire } from 'node:module'
@@ -27,11 +29,19 @@ const cache = createRequire(import.meta.url).cache
 // whether this function got hot in time.
 const status = new Function('f', 'return %GetOptimizationStatus(f)')
 function probe () { return 1 }
+// A package by its last node_modules/<name> segment; prom-client's files by their own name.
+const moduleName = (file) => {
+  const parts = file.split(/[\\\\/]/)
+  const at = parts.lastIndexOf('node_modules')
+  if (at < 0) return null
+  const name = parts[at + 1].startsWith('@') ? parts[at + 1] + '/' + parts[at + 2] : parts[at + 1]
+  return name === 'prom-client' ? 'prom-client/' + parts.slice(at + 2).join('/') : name
+}
 process.on('exit', () => {
   writeFileSync(join(process.env.PROBE_OUT, process.pid + '.json'), JSON.stringify({
     primary: cluster.isPrimary,
     optimizer: (status(probe) & 2) === 0,
-    pino: Object.keys(cache).some((k) => /[\\\\/]pino[\\\\/]/.test(k))
+    modules: [...new Set(Object.keys(cache).map(moduleName).filter((n) => n !== null))].sort()
   }))
 })
 `
@@ -77,14 +87,24 @@ test.after(() => {
   ctx.tmp?.cleanup()
 })
 
-test('the primary runs without the optimizing compilers, workers keep them, and access_log: off loads no pino', async () => {
+test('the primary runs without the optimizing compilers, workers keep them; access_log: off loads no pino; prom-client only in parts', async () => {
   const reports = await probeRun('default', 'off', [])
   const primary = reports.find((r) => r.primary)
   const worker = reports.find((r) => !r.primary)
   assert.ok(primary !== undefined && worker !== undefined, JSON.stringify(reports))
   assert.is(primary.optimizer, false, 'the primary runs without an optimizing compiler')
   assert.is(worker.optimizer, true, 'the worker keeps its optimizing compiler')
-  assert.is(worker.pino, false, 'the worker did not load pino')
+  assert.not.ok(worker.modules.includes('pino'), `the worker did not load pino: ${worker.modules.join(' ')}`)
+  assert.ok(worker.modules.includes('prom-client/lib/histogram.js'), 'the probe sees what a worker loads')
+  for (const r of reports) {
+    const role = r.primary ? 'primary' : 'worker'
+    // prom-client's index would load these: Gatehouse requires its parts one by one.
+    for (const unused of ['@opentelemetry/api', 'prom-client/lib/pushgateway.js', 'prom-client/lib/summary.js']) {
+      assert.not.ok(r.modules.includes(unused), `${role} loaded ${unused}`)
+    }
+  }
+  assert.ok(primary.modules.includes('prom-client/lib/cluster.js'), 'the primary aggregates with prom-client')
+  assert.not.ok(worker.modules.includes('prom-client/lib/cluster.js'), 'a worker does not load the aggregator')
 })
 
 test("an operator's JIT flag keeps the primary's optimizer; an access log loads pino in the worker", async () => {
@@ -93,7 +113,7 @@ test("an operator's JIT flag keeps the primary's optimizer; an access log loads 
   const worker = reports.find((r) => !r.primary)
   assert.ok(primary !== undefined && worker !== undefined, JSON.stringify(reports))
   assert.is(primary.optimizer, true, 'with --turbofan given, the primary keeps its optimizing compiler')
-  assert.is(worker.pino, true, 'the worker loaded pino for its access log')
+  assert.ok(worker.modules.includes('pino'), `the worker loaded pino for its access log: ${worker.modules.join(' ')}`)
 })
 
 test.run()
