@@ -6,8 +6,9 @@
 // were interpolated are re-typed the way YAML would have typed the result
 // (`port: ${PORT}` with PORT=8443 is the number 8443).
 
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, Scalar } from 'yaml'
-import type { Document, Node as YamlNode } from 'yaml'
+import { createRequire } from 'node:module'
+import type * as Yaml from 'yaml'
+import type { Document, LineCounter, Node as YamlNode, Scalar } from 'yaml'
 import type { Diagnostic } from './errors.js'
 import { ERRORS, format } from './errors.js'
 
@@ -30,11 +31,22 @@ const VAR = /\$\$\{|\$\{([^}]*)\}?/g
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const MAX_ALIAS_DEPTH = 64
 
+// `yaml` is required on the first parse that needs positions: a valid file
+// takes source-fast.ts alone, so a process whose config is clean (the
+// gateway's primary) never holds this parser, about 2.5 MiB.
+const requireDep = createRequire(import.meta.url)
+let yamlLib: typeof Yaml | undefined
+function yaml (): typeof Yaml {
+  yamlLib ??= requireDep('yaml') as typeof Yaml
+  return yamlLib
+}
+
 /** Parse `text` (the file at `file`) and interpolate `env` into its scalars. */
 export function parseSource (text: string, file: string, env: Record<string, string | undefined>): ParsedSource {
   const diagnostics: Diagnostic[] = []
-  const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true })
+  const Y = yaml()
+  const lc = new Y.LineCounter()
+  const doc = Y.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true })
   const seen = new Set<number>()
   for (const e of doc.errors) {
     // One report per position: yaml often explains one mistake twice.
@@ -78,19 +90,20 @@ class Converter {
   }
 
   node (n: YamlNode, depth: number, fallback: Pos = { line: 1, col: 1 }): SNode {
+    const Y = yaml()
     const pos = this.pos(n, fallback)
-    if (isAlias(n)) {
+    if (Y.isAlias(n)) {
       const target = n.resolve(this.#doc)
       if (target === undefined || depth > MAX_ALIAS_DEPTH) return { kind: 'scalar', pos, value: null, synthetic: false }
       const resolved = this.node(target as YamlNode, depth + 1, pos)
       return { ...resolved, pos }
     }
-    if (isMap(n)) {
+    if (Y.isMap(n)) {
       const entries: SEntry[] = []
       for (const pair of n.items) {
         const keyNode = pair.key as YamlNode | null
         const keyPos = this.pos(keyNode, pos)
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode)
+        const key = Y.isScalar(keyNode) ? String(keyNode.value) : String(keyNode)
         this.#path.push(key)
         const value = pair.value === null
           ? { kind: 'scalar' as const, pos: keyPos, value: null, synthetic: false }
@@ -100,7 +113,7 @@ class Converter {
       }
       return { kind: 'map', pos, entries, synthetic: false }
     }
-    if (isSeq(n)) {
+    if (Y.isSeq(n)) {
       const items: SNode[] = []
       n.items.forEach((item, i) => {
         this.#path.push(i)
@@ -109,7 +122,7 @@ class Converter {
       })
       return { kind: 'seq', pos, items, synthetic: false }
     }
-    if (isScalar(n)) return this.scalar(n, pos)
+    if (Y.isScalar(n)) return this.scalar(n, pos)
     return { kind: 'scalar', pos, value: null, synthetic: false }
   }
 
@@ -128,8 +141,9 @@ class Converter {
     }
     if (!v.includes('${')) return { kind: 'scalar', pos, value: v, synthetic: false }
     // Column of character i of the value: exact for plain and quoted one-line scalars.
-    const shift = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE ? 1 : 0
-    const exact = n.type === Scalar.PLAIN || shift === 1
+    const { Scalar: S } = yaml()
+    const shift = n.type === S.QUOTE_DOUBLE || n.type === S.QUOTE_SINGLE ? 1 : 0
+    const exact = n.type === S.PLAIN || shift === 1
     const path = this.path
     const out = interpolate(v, this.#env, (code, index, args, hintArgs) => {
       const at: Pos = exact ? { line: pos.line, col: pos.col + shift + index } : pos

@@ -5,13 +5,14 @@
 // processes: a probe preloaded with --import (cluster passes the primary's
 // node flags on to its workers) reports, as each process exits, whether V8
 // may optimize there and which CommonJS modules were loaded. prom-client's
-// index is not among them: it would bring code Gatehouse never runs.
+// index and the positional YAML parser are not among them: they would bring
+// code a clean start never runs.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { CLI, configYaml, freePort, makeCerts, tempDir, until } from './helpers/cluster.js'
+import { CLI, configYaml, freePort, tempDir, until } from './helpers/cluster.js'
 
 const test = suite('footprint')
 const ctx = {} as { tmp: ReturnType<typeof tempDir>, cert: string, key: string, probe: string }
@@ -76,9 +77,12 @@ async function probeRun (name: string, accessLog: string, nodeFlags: string[]): 
 
 test.before(() => {
   ctx.tmp = tempDir()
-  const certs = makeCerts(ctx.tmp.dir, ['*.test.localhost'])
-  ctx.cert = certs.cert
-  ctx.key = certs.key
+  // Valid for 90 days: a certificate near expiry is a warning, and a config
+  // with a warning is parsed again with positions (the yaml package).
+  ctx.cert = join(ctx.tmp.dir, 'cert.pem')
+  ctx.key = join(ctx.tmp.dir, 'key.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', ctx.key, '-out', ctx.cert,
+    '-days', '90', '-subj', '/CN=a.test.localhost', '-addext', 'subjectAltName=DNS:*.test.localhost'], { stdio: 'ignore' })
   ctx.probe = join(ctx.tmp.dir, 'probe.mjs')
   writeFileSync(ctx.probe, PROBE)
 })
@@ -87,7 +91,7 @@ test.after(() => {
   ctx.tmp?.cleanup()
 })
 
-test('the primary runs without the optimizing compilers, workers keep them; access_log: off loads no pino; prom-client only in parts', async () => {
+test('the primary runs without the optimizing compilers, workers keep them; no pino with access_log: off, no yaml for a clean config, prom-client in parts', async () => {
   const reports = await probeRun('default', 'off', [])
   const primary = reports.find((r) => r.primary)
   const worker = reports.find((r) => !r.primary)
@@ -104,6 +108,8 @@ test('the primary runs without the optimizing compilers, workers keep them; acce
     }
   }
   assert.ok(primary.modules.includes('prom-client/lib/cluster.js'), 'the primary aggregates with prom-client')
+  // A clean config compiles on the fast parser; the positional one is for diagnostics.
+  assert.not.ok(primary.modules.includes('yaml'), `the primary loaded the yaml package: ${primary.modules.join(' ')}`)
   assert.not.ok(worker.modules.includes('prom-client/lib/cluster.js'), 'a worker does not load the aggregator')
 })
 
