@@ -263,6 +263,7 @@ class FastExchange implements Answered {
   upError = ''
   gotResponseByte = false
   resHeadBuf: Buffer | null = null
+  upCorked = false
   resStarted = false
   /** The client response head, until written with the first body bytes. */
   headOut: string | null = null
@@ -347,6 +348,13 @@ class FastExchange implements Answered {
     this.reqLeft -= take
     const up = this.up
     if (take > 0 && up !== null && !up.destroyed) {
+      // A TLS read yields 16 KiB records one callback each: with more body to
+      // come, the writes of this turn of the loop leave in one writev.
+      if (this.reqLeft > 0 && !this.upCorked) {
+        this.upCorked = true
+        up.cork()
+        setImmediate(uncorkUp, this)
+      }
       // Backpressure: stop reading the client until the upstream drains.
       if (!up.write(take === b.length ? b : b.subarray(0, take))) this.client.pause()
     }
@@ -678,6 +686,9 @@ class FastExchange implements Answered {
 // stream keeps a reference to the chunk, so it is copied first.
 const UP_READ_BYTES = 256 * 1024
 const UP_READ = Buffer.allocUnsafe(UP_READ_BYTES)
+// Room for a turn's worth of request body records before the client is paused
+// (net's default, 16 KiB, paused it after every record).
+const UP_WRITE_HWM = 256 * 1024
 function borrowable (client: TLSSocket, chunk: Buffer): Buffer {
   return client.writableLength === 0 && client.writableCorked === 0 ? chunk : Buffer.from(chunk)
 }
@@ -698,6 +709,12 @@ function writeJoined (client: TLSSocket, head: string, body: Buffer): boolean {
   out.write(head, 0, headLen, 'latin1')
   body.copy(out, headLen)
   return client.write(out)
+}
+
+function uncorkUp (ex: FastExchange): void {
+  ex.upCorked = false
+  const up = ex.up
+  if (up !== null) up.uncork()
 }
 
 function resumeConn (conn: FastConn): void {
@@ -736,7 +753,7 @@ function acquire (pool: UpstreamPool, fresh: boolean): Socket {
       return s
     }
   }
-  const s = net.connect({ host: pool.hostname, port: pool.port, noDelay: true, onread: { buffer: UP_READ, callback: onUpRead } })
+  const s = net.connect({ host: pool.hostname, port: pool.port, noDelay: true, writableHighWaterMark: UP_WRITE_HWM, onread: { buffer: UP_READ, callback: onUpRead } } as net.NetConnectOpts)
   ;(s as unknown as Record<symbol, boolean>)[kReused] = false
   ;(s as unknown as Record<symbol, UpstreamPool>)[kPool] = pool
   s.on('drain', onUpDrain)
