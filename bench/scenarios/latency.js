@@ -8,7 +8,7 @@
 // over the window: a client that stalled shows there, not as the proxy's p99.
 import { builtin } from '../lib/load/generators.js'
 import { median } from '../lib/stats.js'
-import { HOST } from '../lib/measure.js'
+import { HOST, withCpu } from '../lib/measure.js'
 import { Target } from '../lib/targets.js'
 
 /** The rate used for every target: --rate, else half the median keep-alive req/s of Gatehouse N workers (or of the slowest proxy measured), else 500. */
@@ -44,6 +44,8 @@ export default {
     { key: 'sendLagP99', label: 'client send lag p99 µs' },
     { key: 'loopP99', label: 'client loop delay p99 µs' },
     { key: 'loopMax', label: 'client loop delay max µs' },
+    { key: 'cpuPerReq', label: 'CPU µs/req at this rate' },
+    { key: 'busyPct', label: 'proxy CPU % of its core' },
     { key: 'failed', label: 'failed' }
   ],
   // Added latency needs the direct upstream in the same rounds: measured even when --targets left it out.
@@ -52,10 +54,18 @@ export default {
     : [new Target({ id: 'direct', label: 'upstream direct (plain HTTP)', tls: false, start: null }, { upstreamPort: ctx.upstream.port }), ...ctx.targets],
   async measure (ctx, target) {
     const rate = latencyRate(ctx)
-    const r = await builtin({
-      mode: 'rate', target: target.endpoint, servername: HOST, host: HOST, conns: 50, rate, durationMs: ctx.opts.seconds * 1000, warmupMs: WARMUP_MS(ctx), spin: true
-    }, { cpu: ctx.plan.load, log: ctx.command })
+    const warmupMs = WARMUP_MS(ctx)
+    const { result: r, cpuS } = await withCpu(target, () => builtin({
+      mode: 'rate', target: target.endpoint, servername: HOST, host: HOST, conns: 50, rate, durationMs: ctx.opts.seconds * 1000, warmupMs, spin: true
+    }, { cpu: ctx.plan.load, log: ctx.command }))
+    // Requests spread evenly in time cost a proxy more CPU each than wrk's batches do (fewer
+    // requests per wake-up): the CPU the proxy used over warm-up + window, per request sent
+    // and as a share of one core (all its processes are pinned to one core), tells whether
+    // this rate is really "half load" for it.
+    const windowS = (warmupMs + ctx.opts.seconds * 1000) / 1000
     return {
+      cpuPerReq: (cpuS / (rate * windowS)) * 1e6,
+      busyPct: (cpuS / windowS) * 100,
       rate,
       achieved: r.rps,
       p50: r.latency.p50,
