@@ -30,17 +30,39 @@ export const FINDINGS = [
     'keepalive,handshake,resumed --targets gatehouse-n,gatehouse-n-os,nginx --runs 3 --seconds 4` before the switch), both workers 48–52% ' +
     'busy, keep-alive unchanged; the `GATEHOUSE_SCHEDULING=round_robin` row shows the hand-off\'s cost in this run ' +
     '(packages/gateway/README.md, "Cluster scheduling").',
+  '- **Streaming.** Profiled (`perf record` of both workers, and of nginx\'s, during the 10 MiB download): per MiB both spent about the ' +
+    'same in AES-GCM and in the kernel; the ~0.5 ms/MiB more that Gatehouse used was Node\'s work per chunk: a new 64 KiB Buffer per ' +
+    'upstream read (malloc, page faults, scavenges) and, for every 64 KiB, a pause and resume of the upstream socket (two `epoll_ctl`), ' +
+    'a write, an immediate and a `drain`. **Fix:** upstream sockets read into one 256 KiB buffer per worker (net\'s `onread`): nothing ' +
+    'allocated per read, and up to 4× fewer events per MiB; a chunk is written to the client straight from that buffer when the client ' +
+    'stream has nothing queued (TLS then encrypts it synchronously) and copied otherwise (packages/gateway/test/fastpath.test.ts trickles ' +
+    'a random 16 MiB body to a stalling client, and fails without the copy). Request bodies: the upstream socket\'s write high-water ' +
+    'mark is 256 KiB and the records of one TLS read leave in one `writev`. **Bought:** downloads 2.29 → 1.66 ms CPU/MiB and 424 → ' +
+    '581 MB/s (`node bench/ab-builds.mjs download 5 <before>/cli.js packages/gateway/dist/cli.js`; read buffer of 64 KiB / 256 KiB / ' +
+    '1 MiB: 1.69 / 1.33 / 1.33 ms/MiB), uploads 2.43 → 2.26 ms/MiB (`upload 5`); in the full runs, downloads went from 0.71× to ' +
+    '1.22× nginx. **Left:** uploads stay near 0.73× nginx. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
+    '(OpenSSL\'s record buffer → a stack buffer in TLSWrap::ClearOut → a new JS Buffer), calls JS once per record and frees the ' +
+    'Buffer through the GC (libc `memmove` and `malloc`/`free` were 15% of a worker\'s samples while uploading, nginx\'s libc 7%); the ' +
+    'Node floor, which only reads and discards the body, reaches 1.38× nginx because it writes nothing on.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
-    'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker). **Bought:** peak ' +
-    'RSS sum 278 → 251 MB and CPU per MiB 2.31 → 1.57 ms (`node bench/run --only stream --targets gatehouse-n,nginx --runs 3 --seconds 4`). ' +
-    'Of what is left, ~43 MiB per process is the shared `node` binary, which a sum of RSS counts three times: hence the row with shared pages counted once.',
+    'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
+    'buffer above, downloads make no Buffer garbage at all; the primary runs without V8\'s optimizing compilers, and pino, the `yaml` ' +
+    'package and unused parts of prom-client load only where needed (181 → 165–168 MiB summed at rest). **Bought:** peak ' +
+    'RSS sum 278 → 251 MB and CPU per MiB 2.31 → 1.57 ms (`node bench/run --only stream --targets gatehouse-n,nginx --runs 3 --seconds 4`), ' +
+    'then 228 MB in the full run. **Left:** ~40–43 MiB of every Node process is pages of the shared `node` binary, which a sum of RSS ' +
+    'counts three times (an idle `node` is 40 MiB): the Node floor itself peaks at a 235 MB sum while streaming, so that row is out of ' +
+    'reach for Node; with shared pages counted once Gatehouse is under 150 MB.',
   '- **Added p99 at half load.** The latency client started its clock before its 50 connections were open, so 50 handshakes fell inside ' +
     'the window and became every target\'s p99 (nginx +53 ms, Gatehouse +173 ms in the 23:15 run). **Fix:** connections open and warm up ' +
     'before the clock; the schedule is checked on every loop turn; the client reports its own send lag, loop delay, GC and preemptions. ' +
-    '**Left:** on this shared 2-core machine the proxy shares its core with the floating upstream, and nginx itself misses the 1 ms bar. ' +
-    'Pinned A/B outside the runner (proxy on CPU 0, client on CPU 1, 4,000 req/s, 50 connections): Node HTTPS server answering directly ' +
-    'p99 7.4 ms, Gatehouse fast path 17–26 ms, the byte-level prototype 18–23 ms, the node:http path 43 ms: the tail is Node\'s single ' +
-    'thread being preempted, and the fast path sits with the best Node design.',
+    '**Found since:** "half of the keep-alive maximum" is not half load. wrk\'s closed loop batches many requests per wake-up; requests ' +
+    'spread evenly in time do not, and cost every server two to three times more CPU each: at 8,600 req/s, 50 connections, proxies ' +
+    'pinned to one core (`/proc` CPU over the run), nginx 54 µs/request (26–31 under wrk), the Node floor 78–81 µs (30–38), Gatehouse ' +
+    '108–118 µs (48–72): Gatehouse\'s core is ~95% busy at the rate the runner picks for it, so requests queue and its p99 is tens of ms, ' +
+    'while nginx (47% busy) and the floor (68%) keep theirs at 10–30 ms. The latency table\'s CPU columns show this per run. A `perf` ' +
+    'profile at that rate is flat (no function over 5%: scheduler switches, stream plumbing, prom-client\'s label hashing ~4%, ' +
+    'response-head parsing ~4%). Even the Node floor misses 1 ms added p99 here (so does nginx), and the tail comes from the two ' +
+    'workers and the floating upstream sharing one core and the open-loop cost per request, not from a hot spot.',
   ''
 ]
