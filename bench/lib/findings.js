@@ -40,7 +40,7 @@ export const FINDINGS = [
     'mark is 256 KiB and the records of one TLS read leave in one `writev`. **Bought:** downloads 2.29 → 1.66 ms CPU/MiB and 424 → ' +
     '581 MB/s (`node bench/ab-builds.mjs download 5 <before>/cli.js packages/gateway/dist/cli.js`; read buffer of 64 KiB / 256 KiB / ' +
     '1 MiB: 1.69 / 1.33 / 1.33 ms/MiB), uploads 2.43 → 2.26 ms/MiB (`upload 5`); in the full runs, downloads went from 0.71× to ' +
-    '1.22× nginx. **Left:** uploads stay near 0.73× nginx. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
+    '1.22× and 1.04× nginx (this session\'s two runs). **Left:** uploads stay at 0.73–0.80× nginx. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
     '(OpenSSL\'s record buffer → a stack buffer in TLSWrap::ClearOut → a new JS Buffer), calls JS once per record and frees the ' +
     'Buffer through the GC (libc `memmove` and `malloc`/`free` were 15% of a worker\'s samples while uploading, nginx\'s libc 7%); the ' +
     'Node floor, which only reads and discards the body, reaches 1.38× nginx because it writes nothing on.',
@@ -50,7 +50,7 @@ export const FINDINGS = [
     'buffer above, downloads make no Buffer garbage at all; the primary runs without V8\'s optimizing compilers, and pino, the `yaml` ' +
     'package and unused parts of prom-client load only where needed (181 → 165–168 MiB summed at rest). **Bought:** peak ' +
     'RSS sum 278 → 251 MB and CPU per MiB 2.31 → 1.57 ms (`node bench/run --only stream --targets gatehouse-n,nginx --runs 3 --seconds 4`), ' +
-    'then 228 MB in the full run. **Left:** ~40–43 MiB of every Node process is pages of the shared `node` binary, which a sum of RSS ' +
+    'then 228 and 246 MB in this session\'s two full runs. **Left:** ~40–43 MiB of every Node process is pages of the shared `node` binary, which a sum of RSS ' +
     'counts three times (an idle `node` is 40 MiB): the Node floor itself peaks at a 235 MB sum while streaming, so that row is out of ' +
     'reach for Node; with shared pages counted once Gatehouse is under 150 MB.',
   '- **Added p99 at half load.** The latency client started its clock before its 50 connections were open, so 50 handshakes fell inside ' +
