@@ -40,7 +40,8 @@ export const FINDINGS = [
     'mark is 256 KiB and the records of one TLS read leave in one `writev`. **Bought:** downloads 2.29 → 1.66 ms CPU/MiB and 424 → ' +
     '581 MB/s (`node bench/ab-builds.mjs download 5 <before>/cli.js packages/gateway/dist/cli.js`; read buffer of 64 KiB / 256 KiB / ' +
     '1 MiB: 1.69 / 1.33 / 1.33 ms/MiB), uploads 2.43 → 2.26 ms/MiB (`upload 5`); in the full runs, downloads went from 0.71× to ' +
-    '1.22× and 1.04× nginx (this session\'s two runs). **Left:** uploads stay at 0.73–0.80× nginx. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
+    '1.22× and 1.04× nginx (this session\'s two runs). A review clean-up afterwards (only the bytes written are copied, ' +
+    'not the whole read) measured 1.00 vs 1.00 ms/MiB (`ab-builds.mjs download 4`): no change, as intended. **Left:** uploads stay at 0.73–0.80× nginx. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
     '(OpenSSL\'s record buffer → a stack buffer in TLSWrap::ClearOut → a new JS Buffer), calls JS once per record and frees the ' +
     'Buffer through the GC (libc `memmove` and `malloc`/`free` were 15% of a worker\'s samples while uploading, nginx\'s libc 7%); the ' +
     'Node floor, which only reads and discards the body, reaches 1.38× nginx because it writes nothing on.',

@@ -18,7 +18,7 @@ export type LoadOutcome =
 const POOL_THRESHOLD_BYTES = 64 * 1024
 // An idle compile thread exits after this long (ms); a burst of reloads (a
 // file watch firing for several files) still shares one thread.
-const POOL_IDLE_MS = 2000
+const COMPILE_THREAD_IDLE_MS = 2000
 
 type Pool = { run: (task: unknown) => Promise<LoadOutcome>, destroy: () => Promise<void> }
 let pool: Pool | null = null
@@ -30,7 +30,7 @@ export async function loadTable (path: string, env: NodeJS.ProcessEnv): Promise<
   if (size < POOL_THRESHOLD_BYTES) return loadForPrimary({ path, env: { ...env } })
   if (pool === null) {
     const { Piscina } = await import('piscina')
-    const p = new Piscina({ filename: fileURLToPath(new URL('./compile-task.js', import.meta.url)), minThreads: 0, maxThreads: 1, idleTimeout: POOL_IDLE_MS })
+    const p = new Piscina({ filename: fileURLToPath(new URL('./compile-task.js', import.meta.url)), minThreads: 0, maxThreads: 1, idleTimeout: COMPILE_THREAD_IDLE_MS })
     pool = { run: async (task) => await p.run(task) as LoadOutcome, destroy: async () => { await p.destroy() } }
   }
   return await pool.run({ path, env: { ...env } })

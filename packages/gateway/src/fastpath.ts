@@ -490,12 +490,12 @@ class FastExchange implements Answered {
     if (take < b.length) this.upReusable = false
     const head = this.headOut
     let more = true
-    if (take > 0) b = borrowable(client, b)
+    const chunk = take === 0 ? null : borrowable(client, take === b.length ? b : b.subarray(0, take))
     if (head !== null) {
       this.headOut = null
-      more = take > 0 ? writeJoined(client, head, take === b.length ? b : b.subarray(0, take)) : client.write(head, 'latin1')
-    } else if (take > 0) {
-      more = client.write(take === b.length ? b : b.subarray(0, take))
+      more = chunk !== null ? writeJoined(client, head, chunk) : client.write(head, 'latin1')
+    } else if (chunk !== null) {
+      more = client.write(chunk)
     }
     if (!more) (this.up as Socket).pause()
     if (this.resDone) this.endResponse()

@@ -492,8 +492,6 @@ export function recordRequest (ex: Answered, log: AccessLog | null, socket: TLSS
   })
 }
 
-// A malformed request head (or a CL/TE conflict caught by Node's parser):
-// answer 400 JSON and close; nothing reaches an upstream.
 /** Answers a client error of node:http's parser or timers (400/408/431 JSON, then close); the fast path's too. */
 export function answerClientError (err: { code?: string }, socket: Duplex): void {
   // Writing an error response into a response already under way would corrupt
