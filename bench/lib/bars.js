@@ -17,6 +17,46 @@ function check (name, value, limit, ok, unit = '') {
   return { name, value, limit, status, unit }
 }
 
+// The bars set against nginx or as an absolute limit: evaluateBars checks Gatehouse
+// against them, floorVerdicts the Node floor. Ratio rows: `factor` × nginx, `kind` 'min'
+// (a rate) or 'max' (a cost). Absolute rows: `limit` in the figure's unit, `strict` for "<",
+// `reference` = whose headroom under the limit the next-best target grants ('nginx', or
+// 'direct': 0 by definition), `agg` = how rounds are combined (default: the median).
+const BARS = [
+  { bar: 'keep-alive req/s ≥ 0.6× nginx', scenario: 'keepalive', key: 'rps', kind: 'min', factor: 0.6, unit: ' req/s' },
+  { bar: 'CPU per request ≤ 2× nginx', scenario: 'keepalive', key: 'cpuUs', kind: 'max', factor: 2, unit: ' µs' },
+  { bar: 'CPU per full handshake (ECDSA) ≤ 2× nginx', scenario: 'handshake', key: 'ecCpuUs', kind: 'max', factor: 2, unit: ' µs' },
+  { bar: 'CPU per full handshake (RSA) ≤ 2× nginx', scenario: 'handshake', key: 'rsaCpuUs', kind: 'max', factor: 2, unit: ' µs' },
+  { bar: 'added p99 at half load ≤ 1 ms', scenario: 'latency', key: 'addedP99', kind: 'max', limit: 1000, strict: false, reference: 'direct', agg: 'median', unit: ' µs' },
+  { bar: 'streaming down ≥ 0.9× nginx', scenario: 'stream', key: 'downMBps', kind: 'min', factor: 0.9, unit: ' MB/s' },
+  { bar: 'streaming up ≥ 0.9× nginx', scenario: 'stream', key: 'upMBps', kind: 'min', factor: 0.9, unit: ' MB/s' },
+  // Two readings of "the whole gateway's RSS": the plain sum counts the pages the
+  // processes share (the node binary, ~43 MiB each) once per process; the other
+  // counts them once (private pages of all + the largest shared part). Both rows
+  // are shown; neither replaces the other.
+  { bar: 'peak RSS while streaming (primary + workers) < 150 MB, sum of each process\'s RSS', scenario: 'stream', key: 'peakRssMB', kind: 'max', limit: 150, strict: true, reference: 'nginx', agg: 'max', unit: ' MB' },
+  { bar: 'peak RSS while streaming (primary + workers) < 150 MB, shared pages counted once', scenario: 'stream', key: 'peakOnceMB', kind: 'max', limit: 150, strict: true, reference: 'nginx', agg: 'max', unit: ' MB' }
+]
+
+// A bar's figure for target `id`: its rounds combined as the bar says (NaN when not measured).
+function figure (records, bar, id) {
+  const rs = records[bar.scenario]?.[id]
+  if (!rs || rs.length === 0) return NaN
+  return bar.agg === 'max' ? Math.max(...rs.map((x) => (Number.isFinite(x[bar.key]) ? x[bar.key] : NaN))) : median(rs.map((x) => x[bar.key]))
+}
+
+// Whether `x` meets `t` the way the bar compares (a rate from below, a cost from above).
+const meets = (bar, x, t) => (bar.kind === 'min' ? x >= t : bar.strict ? x < t : x <= t)
+
+// Gatehouse's check of one BARS row: its ratio to nginx, or its own figure for an absolute bar.
+function barCheck (records, bar, gh) {
+  const sign = bar.kind === 'min' ? '≥' : bar.strict ? '<' : '≤'
+  if (bar.limit !== undefined) {
+    return check(bar.bar, figure(records, bar, gh), `${sign} ${bar.limit}${bar.unit}`, (v) => meets(bar, v, bar.limit), bar.unit)
+  }
+  return check(bar.bar, ratio(figure(records, bar, gh), figure(records, bar, 'nginx')), `${sign} ${bar.factor}×`, (v) => meets(bar, v, bar.factor), '×')
+}
+
 /** The list of bar checks for Gatehouse with `gh` = target id (gatehouse-n). */
 export function evaluateBars (records, sanity, gh = 'gatehouse-n') {
   const out = []
@@ -25,20 +65,10 @@ export function evaluateBars (records, sanity, gh = 'gatehouse-n') {
   const nodePeers = ['fastify', 'node-pipe'].filter((id) => Number.isFinite(ka(id)))
   const best = nodePeers.sort((x, y) => ka(y) - ka(x))[0]
   out.push(check(`keep-alive req/s ≥ 1.5× the best Node peer (${best ?? 'none'})`, best ? ratio(ka(gh), ka(best)) : NaN, '≥ 1.5×', (v) => v >= 1.5, '×'))
-  out.push(check('keep-alive req/s ≥ 0.6× nginx', ratio(ka(gh), ka('nginx')), '≥ 0.6×', (v) => v >= 0.6, '×'))
-  out.push(check('CPU per request ≤ 2× nginx', ratio(med(records, 'keepalive', gh, 'cpuUs'), med(records, 'keepalive', 'nginx', 'cpuUs')), '≤ 2×', (v) => v <= 2, '×'))
-  out.push(check('CPU per full handshake (ECDSA) ≤ 2× nginx', ratio(med(records, 'handshake', gh, 'ecCpuUs'), med(records, 'handshake', 'nginx', 'ecCpuUs')), '≤ 2×', (v) => v <= 2, '×'))
-  out.push(check('CPU per full handshake (RSA) ≤ 2× nginx', ratio(med(records, 'handshake', gh, 'rsaCpuUs'), med(records, 'handshake', 'nginx', 'rsaCpuUs')), '≤ 2×', (v) => v <= 2, '×'))
+  const [kaRate, kaCpu, ecdsa, rsa, ...rest] = BARS
+  for (const bar of [kaRate, kaCpu, ecdsa, rsa]) out.push(barCheck(records, bar, gh))
   out.push(check('handshake run did full handshakes only (client and server counts)', sum(records, 'handshake', gh, 'clientResumed') + (sum(records, 'handshake', gh, 'serverResumed') || 0), '0 resumed', (v) => v === 0))
-  out.push(check('added p99 at half load ≤ 1 ms', med(records, 'latency', gh, 'addedP99'), '≤ 1000 µs', (v) => v <= 1000, ' µs'))
-  out.push(check('streaming down ≥ 0.9× nginx', ratio(med(records, 'stream', gh, 'downMBps'), med(records, 'stream', 'nginx', 'downMBps')), '≥ 0.9×', (v) => v >= 0.9, '×'))
-  out.push(check('streaming up ≥ 0.9× nginx', ratio(med(records, 'stream', gh, 'upMBps'), med(records, 'stream', 'nginx', 'upMBps')), '≥ 0.9×', (v) => v >= 0.9, '×'))
-  // Two readings of "the whole gateway's RSS": the plain sum counts the pages the
-  // processes share (the node binary, ~43 MiB each) once per process; the other
-  // counts them once (private pages of all + the largest shared part). Both rows
-  // are shown; neither replaces the other.
-  out.push(check('peak RSS while streaming (primary + workers) < 150 MB, sum of each process\'s RSS', Math.max(...(records.stream?.[gh] ?? []).map((r) => r.peakRssMB)), '< 150 MB', (v) => v < 150, ' MB'))
-  out.push(check('peak RSS while streaming (primary + workers) < 150 MB, shared pages counted once', Math.max(...(records.stream?.[gh] ?? []).map((r) => r.peakOnceMB ?? NaN)), '< 150 MB', (v) => v < 150, ' MB'))
+  for (const bar of rest) out.push(barCheck(records, bar, gh))
   const res = records.resumed?.[gh] ?? []
   const minResumed = res.length ? Math.min(...res.map((r) => Math.min(r.resumedPct, Number.isFinite(r.serverResumedPct) ? r.serverResumedPct : r.resumedPct))) : NaN
   out.push(check('resumed handshakes ≥ 99% (client and server)', minResumed, '≥ 99%', (v) => v >= 99, '%'))
@@ -77,21 +107,6 @@ export function nextBestAbsolute (limit, floor, reference) {
   return floor + Math.max(0, limit - reference)
 }
 
-// The bars the Node floor is measured against. Ratio rows: `factor` × nginx, `kind` 'min'
-// (a rate) or 'max' (a cost). Absolute rows: `limit` in the figure's unit, `strict` for "<",
-// `reference` = whose headroom under the limit the next-best target grants ('nginx', or
-// 'direct': 0 by definition), `agg` = how rounds are combined, as evaluateBars does.
-const FLOOR_BARS = [
-  { bar: 'keep-alive req/s ≥ 0.6× nginx', scenario: 'keepalive', key: 'rps', kind: 'min', factor: 0.6, unit: ' req/s' },
-  { bar: 'CPU per request ≤ 2× nginx', scenario: 'keepalive', key: 'cpuUs', kind: 'max', factor: 2, unit: ' µs' },
-  { bar: 'CPU per full handshake (ECDSA) ≤ 2× nginx', scenario: 'handshake', key: 'ecCpuUs', kind: 'max', factor: 2, unit: ' µs' },
-  { bar: 'CPU per full handshake (RSA) ≤ 2× nginx', scenario: 'handshake', key: 'rsaCpuUs', kind: 'max', factor: 2, unit: ' µs' },
-  { bar: 'added p99 at half load ≤ 1 ms', scenario: 'latency', key: 'addedP99', kind: 'max', limit: 1000, strict: false, reference: 'direct', agg: 'median', unit: ' µs' },
-  { bar: 'streaming down ≥ 0.9× nginx', scenario: 'stream', key: 'downMBps', kind: 'min', factor: 0.9, unit: ' MB/s' },
-  { bar: 'streaming up ≥ 0.9× nginx', scenario: 'stream', key: 'upMBps', kind: 'min', factor: 0.9, unit: ' MB/s' },
-  { bar: 'peak RSS while streaming (primary + workers) < 150 MB, sum of each process\'s RSS', scenario: 'stream', key: 'peakRssMB', kind: 'max', limit: 150, strict: true, reference: 'nginx', agg: 'max', unit: ' MB' },
-  { bar: 'peak RSS while streaming (primary + workers) < 150 MB, shared pages counted once', scenario: 'stream', key: 'peakOnceMB', kind: 'max', limit: 150, strict: true, reference: 'nginx', agg: 'max', unit: ' MB' }
-]
 
 /**
  * "What Node can reach here": for each bar the floor can be measured against (node-floor:
@@ -103,16 +118,11 @@ const FLOOR_BARS = [
  */
 export function floorVerdicts (records, gh = 'gatehouse-n', floorId = 'node-floor') {
   const out = []
-  for (const r of FLOOR_BARS) {
+  for (const r of BARS) {
     const absolute = r.limit !== undefined
-    const fig = (id) => {
-      const rs = records[r.scenario]?.[id]
-      if (!rs || rs.length === 0) return NaN
-      return r.agg === 'max' ? Math.max(...rs.map((x) => (Number.isFinite(x[r.key]) ? x[r.key] : NaN))) : median(rs.map((x) => x[r.key]))
-    }
-    const floor = fig(floorId)
-    const nginx = fig('nginx')
-    const gatehouse = fig(gh)
+    const floor = figure(records, r, floorId)
+    const nginx = figure(records, r, 'nginx')
+    const gatehouse = figure(records, r, gh)
     const floorRatio = ratio(floor, nginx)
     const fr = records[r.scenario]?.[floorId] ?? []
     const nr = records[r.scenario]?.nginx ?? []
@@ -123,12 +133,11 @@ export function floorVerdicts (records, gh = 'gatehouse-n', floorId = 'node-floo
       ? fr.map((x) => x[r.key]).filter(Number.isFinite)
       : fr.slice(0, nr.length).map((x, i) => ratio(x[r.key], nr[i][r.key])).filter(Number.isFinite)
     const threshold = absolute ? r.limit : r.factor
-    const meets = (x, t) => (r.kind === 'min' ? x >= t : r.strict ? x < t : x <= t)
     const row = { ...r, absolute, floor, nginx, gatehouse, floorRatio, floorRatioMin: NaN, floorRatioMax: NaN, floorMin: NaN, floorMax: NaN, gatehouseRatio: ratio(gatehouse, nginx), referenceValue: NaN, reachable: null, target: NaN, status: 'n/a' }
     if (absolute) { row.floorMin = Math.min(...perRound); row.floorMax = Math.max(...perRound) } else { row.floorRatioMin = Math.min(...perRound); row.floorRatioMax = Math.max(...perRound) }
     const verdictOn = absolute ? floor : floorRatio
     if (Number.isFinite(verdictOn)) {
-      row.reachable = meets(verdictOn, threshold)
+      row.reachable = meets(r, verdictOn, threshold)
       if (!row.reachable) {
         if (absolute) {
           row.referenceValue = r.reference === 'direct' ? 0 : nginx
@@ -136,7 +145,7 @@ export function floorVerdicts (records, gh = 'gatehouse-n', floorId = 'node-floo
         } else {
           row.target = nextBestTarget(r.kind, r.factor, floor, nginx)
         }
-        if (Number.isFinite(gatehouse) && Number.isFinite(row.target)) row.status = meets(gatehouse, row.target) ? 'pass' : 'FAIL'
+        if (Number.isFinite(gatehouse) && Number.isFinite(row.target)) row.status = meets(r, gatehouse, row.target) ? 'pass' : 'FAIL'
       }
     }
     out.push(row)
