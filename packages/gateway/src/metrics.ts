@@ -5,6 +5,7 @@
 // catch-all `UNMATCHED_API`), the method folded to a known set, the status code.
 import { createRequire } from 'node:module'
 import type * as Prom from 'prom-client'
+import { HotCounter, HotHistogram } from './series.js'
 
 // prom-client's index also loads its Pushgateway (zlib, http, https), its
 // Summary and @opentelemetry/api (for exemplars of its CPU metric), none of
@@ -21,7 +22,6 @@ export function promClientLib (name: string): unknown {
 const Registry = promClientLib('registry') as typeof Prom.Registry
 const Counter = promClientLib('counter') as typeof Prom.Counter
 const Gauge = promClientLib('gauge') as typeof Prom.Gauge
-const Histogram = promClientLib('histogram') as typeof Prom.Histogram
 
 type DefaultMetric = (registry: Prom.Registry, config: { register: Prom.Registry, labels: Record<string, string>, eventLoopMonitoringPrecision: number }) => void
 
@@ -79,9 +79,10 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** The metrics a worker updates while serving. */
 export interface WorkerMetrics {
   registry: Prom.Registry
-  requests: Prom.Counter<'api' | 'method' | 'code'>
-  requestDuration: Prom.Histogram<'api'>
-  upstreamDuration: Prom.Histogram<'api'>
+  /** The request-path series: children resolved once per API (series.ts). */
+  requests: HotCounter
+  requestDuration: HotHistogram
+  upstreamDuration: HotHistogram
   activeConnections: Prom.Gauge
   tlsHandshakes: Prom.Counter<'version' | 'resumed'>
   tlsHandshakeErrors: Prom.Counter<'reason'>
@@ -93,26 +94,9 @@ export function createWorkerMetrics (slot: number | null): WorkerMetrics {
   if (slot !== null) collectDefaultMetrics(registry, { worker: String(slot) })
   return {
     registry,
-    requests: new Counter({
-      name: 'gatehouse_http_requests_total',
-      help: 'Requests answered, by API, method and status code.',
-      labelNames: ['api', 'method', 'code'] as const,
-      registers: [registry]
-    }),
-    requestDuration: new Histogram({
-      name: 'gatehouse_http_request_duration_seconds',
-      help: 'Time from request head to the end of the response, by API.',
-      labelNames: ['api'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry]
-    }),
-    upstreamDuration: new Histogram({
-      name: 'gatehouse_upstream_request_duration_seconds',
-      help: 'Time from sending the request upstream to its response head, by API.',
-      labelNames: ['api'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry]
-    }),
+    requests: new HotCounter('gatehouse_http_requests_total', 'Requests answered, by API, method and status code.', ['api', 'method', 'code'], registry),
+    requestDuration: new HotHistogram('gatehouse_http_request_duration_seconds', 'Time from request head to the end of the response, by API.', 'api', LATENCY_BUCKETS, registry),
+    upstreamDuration: new HotHistogram('gatehouse_upstream_request_duration_seconds', 'Time from sending the request upstream to its response head, by API.', 'api', LATENCY_BUCKETS, registry),
     activeConnections: new Gauge({
       name: 'gatehouse_http_active_connections',
       help: 'Client connections currently open on the public listeners.',

@@ -13,7 +13,6 @@ import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import { performance } from 'node:perf_hooks'
 import hyperid from 'hyperid'
-import type { Counter, Histogram } from 'prom-client'
 import type { CompiledApi, RoutingTable } from '@gatehouse/config'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { readFraming, upstreamRequestHeaders, clientResponseHeaders, clientResponseHeadersFromBuffers, type Framing, type ForwardInfo } from './headers.js'
@@ -23,6 +22,7 @@ import type { CertIndex } from './sni.js'
 import type { AccessLog } from './access-log.js'
 import type { WorkerMetrics } from './metrics.js'
 import { methodLabel, UNMATCHED_API } from './metrics.js'
+import type { CounterChild, HistogramChild, HotCounter } from './series.js'
 import { kBytesRead, kExchange, kTunnel } from './symbols.js'
 
 /** Per-API runtime object, built once per table (STYLE #4). */
@@ -45,11 +45,11 @@ export interface ApiRoute {
 /** Metric children of one `api` label value, resolved once. */
 export interface RouteStats {
   name: string
-  requestDuration: Histogram.Internal<'api'>
-  upstreamDuration: Histogram.Internal<'api'>
+  requestDuration: HistogramChild
+  upstreamDuration: HistogramChild
   /** `code * 16 + method index` -> counter child, filled lazily (bounded: codes x methods). */
-  counters: Map<number, Counter.Internal>
-  requests: Counter<'api' | 'method' | 'code'>
+  counters: Map<number, CounterChild>
+  requests: HotCounter
 }
 
 /** Everything built from one RoutingTable. */
@@ -99,8 +99,8 @@ export const newRequestId = hyperid({ urlSafe: true })
 export function routeStats (metrics: WorkerMetrics, name: string): RouteStats {
   return {
     name,
-    requestDuration: metrics.requestDuration.labels(name),
-    upstreamDuration: metrics.upstreamDuration.labels(name),
+    requestDuration: metrics.requestDuration.child(name),
+    upstreamDuration: metrics.upstreamDuration.child(name),
     counters: new Map(),
     requests: metrics.requests
   }
@@ -111,7 +111,7 @@ export function countRequest (stats: RouteStats, method: string, code: number): 
   const key = code * 16 + (METHOD_INDEX.get(method) ?? 0)
   let child = stats.counters.get(key)
   if (child === undefined) {
-    child = stats.requests.labels(stats.name, methodLabel(method), String(code))
+    child = stats.requests.child(stats.name, methodLabel(method), String(code))
     stats.counters.set(key, child)
   }
   child.inc()

@@ -1,0 +1,165 @@
+// The request-path metrics as plain numbers. prom-client's labelled children
+// hash their label values on every inc() and observe() (a string built and
+// looked up per call, label names validated, histogram buckets keyed by the
+// bound turned into a string): about 4% of a keep-alive request's CPU
+// (bench/RESULTS.md). Here each label set is a child object resolved once
+// (per API, or per API/method/code), counting in its own fields. The registry
+// reads them through get(), in prom-client's own shape (the one its Counter and
+// Histogram return), so /metrics, the cluster aggregation and the names of
+// DESIGN.md do not change. A series appears once it has counted something, as
+// prom-client's do.
+import type * as Prom from 'prom-client'
+
+/** One exported value, as prom-client's get() lists it. */
+export interface SeriesValue {
+  labels: Record<string, string | number>
+  value: number
+  metricName?: string
+}
+
+/** What the registry reads from a metric: prom-client's get() result. */
+export interface SeriesJson {
+  name: string
+  help: string
+  type: 'counter' | 'histogram'
+  values: SeriesValue[]
+  aggregator: 'sum'
+}
+
+/** One label set of a HotCounter. */
+export class CounterChild {
+  readonly labels: Record<string, string>
+  value = 0
+  constructor (labels: Record<string, string>) {
+    this.labels = labels
+  }
+
+  /** Adds one. */
+  inc (): void {
+    this.value++
+  }
+}
+
+/** A counter whose label sets are resolved once (child()) and counted without hashing. */
+export class HotCounter {
+  readonly name: string
+  readonly help: string
+  readonly type = 'counter'
+  readonly aggregator = 'sum'
+  readonly labelNames: readonly string[]
+  readonly #children = new Map<string, CounterChild>()
+
+  constructor (name: string, help: string, labelNames: readonly string[], registry: Prom.Registry) {
+    this.name = name
+    this.help = help
+    this.labelNames = labelNames
+    registry.registerMetric(this as unknown as Prom.Metric)
+  }
+
+  /** The child of these label values (in labelNames order), created on first use. */
+  child (...values: string[]): CounterChild {
+    const key = values.join('\0')
+    let c = this.#children.get(key)
+    if (c === undefined) {
+      const labels: Record<string, string> = {}
+      this.labelNames.forEach((n, i) => { labels[n] = values[i] ?? '' })
+      c = new CounterChild(labels)
+      this.#children.set(key, c)
+    }
+    return c
+  }
+
+  /** prom-client's Counter.get(): every label set that counted. */
+  async get (): Promise<SeriesJson> {
+    const values: SeriesValue[] = []
+    for (const c of this.#children.values()) if (c.value > 0) values.push({ labels: { ...c.labels }, value: c.value })
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+
+  /** Zeroes every series (Registry.resetMetrics). */
+  reset (): void {
+    for (const c of this.#children.values()) c.value = 0
+  }
+}
+
+/** One label set of a HotHistogram. */
+export class HistogramChild {
+  readonly labels: Record<string, string>
+  readonly bounds: readonly number[]
+  /** Observations per bucket (not cumulative); the last one is +Inf. */
+  readonly counts: number[]
+  sum = 0
+  count = 0
+  constructor (labels: Record<string, string>, bounds: readonly number[]) {
+    this.labels = labels
+    this.bounds = bounds
+    this.counts = new Array<number>(bounds.length + 1).fill(0)
+  }
+
+  /** Records one value (seconds). */
+  observe (value: number): void {
+    const bounds = this.bounds
+    let i = 0
+    // Ascending, and most values land in the first few buckets.
+    while (i < bounds.length && value > (bounds[i] as number)) i++
+    this.counts[i] = (this.counts[i] as number) + 1
+    this.sum += value
+    this.count++
+  }
+}
+
+/** A histogram whose label sets are resolved once (child()) and observed without hashing. */
+export class HotHistogram {
+  readonly name: string
+  readonly help: string
+  readonly type = 'histogram'
+  readonly aggregator = 'sum'
+  readonly labelName: string
+  readonly bounds: readonly number[]
+  readonly #children = new Map<string, HistogramChild>()
+
+  constructor (name: string, help: string, labelName: string, bounds: readonly number[], registry: Prom.Registry) {
+    this.name = name
+    this.help = help
+    this.labelName = labelName
+    this.bounds = bounds
+    registry.registerMetric(this as unknown as Prom.Metric)
+  }
+
+  /** The child of this label value, created on first use. */
+  child (value: string): HistogramChild {
+    let c = this.#children.get(value)
+    if (c === undefined) {
+      c = new HistogramChild({ [this.labelName]: value }, this.bounds)
+      this.#children.set(value, c)
+    }
+    return c
+  }
+
+  /** prom-client's Histogram.get(): cumulative buckets, +Inf, _sum and _count per label set. */
+  async get (): Promise<SeriesJson> {
+    const values: SeriesValue[] = []
+    const bucket = `${this.name}_bucket`
+    for (const c of this.#children.values()) {
+      if (c.count === 0) continue
+      let acc = 0
+      this.bounds.forEach((le, i) => {
+        acc += c.counts[i] as number
+        values.push({ labels: { le, ...c.labels }, value: acc, metricName: bucket })
+      })
+      values.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: bucket })
+      values.push({ labels: { ...c.labels }, value: c.sum, metricName: `${this.name}_sum` })
+      values.push({ labels: { ...c.labels }, value: c.count, metricName: `${this.name}_count` })
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+
+  /** Zeroes every series (Registry.resetMetrics). */
+  reset (): void {
+    for (const c of this.#children.values()) {
+      c.counts.fill(0)
+      c.sum = 0
+      c.count = 0
+    }
+  }
+}
