@@ -1,7 +1,8 @@
 // A/B of Gatehouse builds, interleaved round by round: each build runs as
 // `gatehouse start --workers 2` pinned to CPU 1 (wrk on CPU 0), in front of the
 // runner's upstream, and gets the same wrk load in turn. Prints the median and
-// every round of throughput and CPU (all the build's processes, from /proc).
+// every round of throughput and CPU (all the build's processes, from /proc),
+// and each build's CPU figure divided by the first build's, round by round.
 // Used for the before/after figures of hot-path changes (bench/README.md).
 //
 //   node bench/ab-builds.mjs MODE ROUNDS BUILD [BUILD...]
@@ -44,7 +45,7 @@ const started = []
 try {
   for (const [i, spec] of builds.entries()) {
     const [cli, vars = ''] = spec.split('@')
-    const env = { ...process.env, ...Object.fromEntries(vars.split(',').filter(Boolean).map((kv) => kv.split('='))) }
+    const env = { ...process.env, ...Object.fromEntries(vars.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) }
     const port = await freePort()
     const config = join(dir, `build-${i}.yaml`)
     writeFileSync(config, gatehouseYaml({ port, adminPort: await freePort(), workers: 2, material, upstreamPort: upstream.port }))
@@ -76,6 +77,13 @@ try {
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
   const fmt = (xs, d) => `${median(xs).toFixed(d)} (${xs.map((x) => x.toFixed(d)).join('/')})`
   for (const b of started) console.log(`${b.spec}: ${rateUnit} ${fmt(b.rate, 0)}, ${cpuUnit} ${fmt(b.cpu, 2)}`)
+  // This machine's speed drifts by more than a hot-path change moves the
+  // figures; rounds minutes apart are not comparable, one round's builds are.
+  const [first, ...rest] = started
+  for (const b of rest) {
+    const paired = b.cpu.map((x, i) => x / first.cpu[i])
+    console.log(`${b.spec} ÷ ${first.spec}, ${cpuUnit} per round: median ${fmt(paired, 3)}, lower in ${paired.filter((x) => x < 1).length} of ${paired.length}`)
+  }
 } finally {
   for (const b of started) await stopChild(b.child, 'SIGTERM', 10_000)
   await upstream.stop()

@@ -331,7 +331,11 @@ class FastExchange implements Answered {
     this.upError = ''
     ;(up as unknown as Record<symbol, FastExchange | null>)[kUp] = this
     this.upstreamStart = performance.now()
-    up.setTimeout(this.route.timeoutMs)
+    // Kept armed while the socket idles in the pool (the sweep below retires
+    // idle sockets): re-setting a socket timeout allocates a timer and a bound
+    // function, so it is set only when an API with another timeout takes it.
+    const ms = this.route.timeoutMs
+    if (up.timeout !== ms) up.setTimeout(ms)
     up.write(this.upstreamHead(), 'latin1')
   }
 
@@ -741,8 +745,16 @@ function clearDate (): void { dateCache = '' }
 // Upstream sockets: a LIFO free list per pool. A socket goes back only when
 // both the request body and the response ended cleanly and the upstream did
 // not ask to close; bytes arriving on an idle socket make it untrustworthy.
+// Idle sockets are closed by a sweep once idle for POOL_IDLE_MS less one sweep
+// period (so always before POOL_IDLE_MS), not by a timer per socket: that timer
+// would be re-set twice per request.
 
 const kReused = Symbol('gatehouse.fastpath.reused')
+const kIdleSince = Symbol('gatehouse.fastpath.idleSince')
+const SWEEP_MS = 1000
+// Pools that may hold idle sockets (a pool whose list emptied leaves at the next sweep).
+const sweptPools = new Set<UpstreamPool>()
+let sweepTimer: NodeJS.Timeout | null = null
 
 function acquire (pool: UpstreamPool, fresh: boolean): Socket {
   const free = pool.free
@@ -769,9 +781,26 @@ function release (pool: UpstreamPool, s: Socket): void {
     s.destroy()
     return
   }
-  s.setTimeout(POOL_IDLE_MS)
+  ;(s as unknown as Record<symbol, number>)[kIdleSince] = Date.now()
   s.resume()
+  if (pool.free.length === 0) {
+    sweptPools.add(pool)
+    sweepTimer ??= setInterval(sweepIdle, SWEEP_MS).unref()
+  }
   pool.free.push(s)
+}
+
+// The oldest idle sockets are at the front of each free list.
+function sweepIdle (): void {
+  const before = Date.now() - (POOL_IDLE_MS - SWEEP_MS)
+  for (const pool of sweptPools) {
+    const free = pool.free
+    let n = 0
+    while (n < free.length && ((free[n] as unknown as Record<symbol, number>)[kIdleSince] as number) <= before) n++
+    // Destroying emits 'close' later (onUpClose finds them gone from the list).
+    for (const s of free.splice(0, n)) s.destroy()
+    if (free.length === 0) sweptPools.delete(pool)
+  }
 }
 
 function exOf (s: Socket): FastExchange | null {
@@ -797,10 +826,11 @@ function onUpDrain (this: Socket): void {
   if (ex !== null && ex.conn.pending === null && !ex.client.destroyed) ex.client.resume()
 }
 
+// An idle pooled socket's timer (its last API's timeout) is not an error: the
+// sweep retires idle sockets, and the next request's write re-arms the timer.
 function onUpTimeout (this: Socket): void {
   const ex = exOf(this)
   if (ex !== null) ex.onUpTimeout()
-  else this.destroy()
 }
 
 function onUpError (this: Socket, err: NodeJS.ErrnoException): void {

@@ -26,7 +26,7 @@ export interface RequestHead {
   requestId: string | null
   /** X-Forwarded-For values joined, or null */
   forwardedFor: string | null
-  /** The end-to-end fields to forward, each `name: value\r\n` (names as sent). */
+  /** The end-to-end fields to forward, each line as sent with its CRLF. */
   fields: string
 }
 
@@ -40,29 +40,62 @@ export interface ResponseHead {
   contentLength: number
   /** Transfer-Encoding ends in chunked */
   chunked: boolean
-  /** The fields to relay to the client, each `name: value\r\n` (hop-by-hop and framing removed). */
+  /** The fields to relay to the client, each line as sent with its CRLF (hop-by-hop and framing removed). */
   fields: string
   hasDate: boolean
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-const DIGITS = /^[0-9]{1,15}$/
-// Anything but HTAB, CR, LF and printable ASCII: obs-text and control bytes go to llhttp.
-const NOT_PLAIN = /[^\t\r\n\x20-\x7e]/
-// Control bytes llhttp refuses in a field value (HTAB, CR, LF aside): an upstream
-// head carrying them is answered 502, as the full path's parser does.
-const CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/
-// A CR not followed by LF or an LF not preceded by CR.
-const BARE_EOL = /\r(?!\n)|(?<!\r)\n/
-// The reason phrase may carry obs-text (RFC 9112 §4), relayed as sent like llhttp does.
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?$/
+// Lines of printable ASCII and HTAB joined by CRLF: no bare CR or LF, no
+// control bytes, no obs-text (those go to llhttp). One linear pass.
+const PLAIN_LINES = /^(?:[\t\x20-\x7e]*\r\n)*[\t\x20-\x7e]*$/
+// An upstream head may carry obs-text (relayed as sent, like llhttp does) but
+// no control bytes and no bare CR or LF: a head that does is answered 502, as
+// the full path's parser does.
+const TEXT_LINES = /^(?:[\t\x20-\x7e\x80-\xff]*\r\n)*[\t\x20-\x7e\x80-\xff]*$/
 // More fields than this are unusual enough to leave to node:http (maxHeadersCount).
 const MAX_FIELDS = 100
 
+// RFC 9110 tchar, by char code.
+const TCHAR = new Uint8Array(128)
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1
+
+function isToken (s: string, from: number, to: number): boolean {
+  if (from >= to) return false
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i)
+    if (c > 127 || TCHAR[c] === 0) return false
+  }
+  return true
+}
+
+// A field value without its leading and trailing OWS (SP, HTAB).
+function fieldValue (s: string, from: number, to: number): string {
+  while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++
+  while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--
+  return s.slice(from, to)
+}
+
+// A Content-Length value: 1 to 15 digits between OWS, or -1.
+function lengthValue (s: string, from: number, to: number): number {
+  while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++
+  while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--
+  if (to === from || to - from > 15) return -1
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+// Fields that are relayed are copied as sent, a run of consecutive lines at a
+// time (one slice, not a string per field): the run ends where a line is dropped.
+
 /** Parses a request head (without its final CRLFCRLF); null = not in the fast subset. */
 export function parseRequestHead (head: string): RequestHead | null {
-  if (NOT_PLAIN.test(head) || BARE_EOL.test(head)) return null
+  if (!PLAIN_LINES.test(head)) return null
   const lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) return null // no Host
   const sp1 = head.indexOf(' ')
@@ -81,29 +114,33 @@ export function parseRequestHead (head: string): RequestHead | null {
   let requestId: string | null = null
   let forwardedFor: string | null = null
   let fields = ''
+  let run = -1
   let count = 0
   let pos = lineEnd + 2
   while (pos < head.length) {
     if (++count > MAX_FIELDS) return null
-    let end = head.indexOf('\r\n', pos)
-    if (end === -1) end = head.length
+    const lf = head.indexOf('\n', pos)
+    const end = lf === -1 ? head.length : lf - 1
     const colon = head.indexOf(':', pos)
     if (colon <= pos || colon > end) return null // also an obs-fold line (starts with SP/HTAB: no token)
-    const name = head.slice(pos, colon)
-    if (!TOKEN.test(name)) return null
-    const value = head.slice(colon + 1, end).trim()
+    if (!isToken(head, pos, colon)) return null
+    const lineStart = pos
     pos = end + 2
-    const lower = name.toLowerCase()
+    const lower = head.slice(lineStart, colon).toLowerCase()
     switch (lower) {
-      case 'host':
+      case 'host': {
+        const value = fieldValue(head, colon + 1, end)
         if (host !== null || value === '') return null
         host = value
-        continue
-      case 'content-length':
+        break
+      }
+      case 'content-length': {
         // llhttp refuses a tab after the digits (400): any tab goes to node:http.
-        if (contentLength !== -1 || !DIGITS.test(value) || head.lastIndexOf('\t', end) > colon) return null
-        contentLength = Number(value)
-        continue
+        const n = lengthValue(head, colon + 1, end)
+        if (contentLength !== -1 || n === -1 || head.lastIndexOf('\t', end) > colon) return null
+        contentLength = n
+        break
+      }
       case 'transfer-encoding':
       case 'expect':
       case 'upgrade':
@@ -114,32 +151,44 @@ export function parseRequestHead (head: string): RequestHead | null {
       case 'connection': {
         // llhttp does not read `close<TAB>` as close: tabs go to node:http.
         if (head.lastIndexOf('\t', end) > colon) return null
-        const v = value.toLowerCase()
-        if (v === 'keep-alive') continue
-        if (v === 'close') { close = true; continue }
+        const v = fieldValue(head, colon + 1, end).toLowerCase()
+        if (v === 'keep-alive') break
+        if (v === 'close') { close = true; break }
         if (!connectionIsPlain(v)) return null
         if (v.includes('close')) close = true
-        continue
+        break
       }
-      case 'x-request-id':
+      case 'x-request-id': {
         // Joined like node:http joins duplicates (then refused as an id by the proxy).
+        const value = fieldValue(head, colon + 1, end)
         requestId = requestId === null ? value : `${requestId}, ${value}`
-        continue
-      case 'x-forwarded-for':
+        break
+      }
+      case 'x-forwarded-for': {
+        const value = fieldValue(head, colon + 1, end)
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`
-        continue
+        break
+      }
       case 'x-forwarded-proto':
       case 'x-forwarded-host':
       case 'keep-alive':
       case 'te':
       case 'trailer':
       case 'trailers':
-        continue
+        break
       default:
-        if (lower.startsWith('proxy-')) continue
-        fields += `${name}: ${value}\r\n`
+        if (!lower.startsWith('proxy-')) {
+          if (run === -1) run = lineStart
+          continue
+        }
+    }
+    // This line is not forwarded: the run of lines before it is.
+    if (run !== -1) {
+      fields += head.slice(run, lineStart)
+      run = -1
     }
   }
+  if (run !== -1) fields += `${head.slice(run)}\r\n`
   if (host === null) return null
   return { method, target, host, contentLength, close, requestId, forwardedFor, fields }
 }
@@ -153,49 +202,71 @@ function connectionIsPlain (v: string): boolean {
   return true
 }
 
+// `HTTP/1.x NNN[ reason]`: the status, or -1.
+function statusOf (head: string, lineEnd: number): number {
+  if (lineEnd < 12 || !head.startsWith('HTTP/1.', 0) || head.charCodeAt(8) !== 32) return -1
+  const minor = head.charCodeAt(7)
+  if (minor !== 48 && minor !== 49) return -1
+  let status = 0
+  for (let i = 9; i < 12; i++) {
+    const d = head.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    status = status * 10 + d
+  }
+  if (status < 100 || (lineEnd > 12 && head.charCodeAt(12) !== 32)) return -1
+  return status
+}
+
 /** Parses an upstream response head (without its final CRLFCRLF); null = malformed or ambiguous. */
 export function parseResponseHead (head: string): ResponseHead | null {
-  if (CTL.test(head) || BARE_EOL.test(head)) return null
+  if (!TEXT_LINES.test(head)) return null
   let lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) lineEnd = head.length
-  const m = STATUS_LINE.exec(head.slice(0, lineEnd))
-  if (m === null) return null
-  const status = Number(m[2])
-  let close = m[1] === '0'
+  const status = statusOf(head, lineEnd)
+  if (status === -1) return null
+  // The reason phrase is relayed as sent (TEXT_LINES checked its bytes).
+  const reason = lineEnd > 13 ? head.slice(13, lineEnd) : ''
+  let close = head.charCodeAt(7) === 48
   let contentLength = -1
   let te: string | null = null
   let listed: Set<string> | null = null
   let hasDate = false
   let fields = ''
+  let run = -1
   let pos = lineEnd + 2
   while (pos < head.length) {
-    let end = head.indexOf('\r\n', pos)
-    if (end === -1) end = head.length
+    const lf = head.indexOf('\n', pos)
+    const end = lf === -1 ? head.length : lf - 1
     const colon = head.indexOf(':', pos)
     if (colon <= pos || colon > end) return null
-    const name = head.slice(pos, colon)
-    if (!TOKEN.test(name)) return null
-    const value = head.slice(colon + 1, end).trim()
+    if (!isToken(head, pos, colon)) return null
+    const lineStart = pos
     pos = end + 2
-    const lower = name.toLowerCase()
+    const lower = head.slice(lineStart, colon).toLowerCase()
     switch (lower) {
       case 'content-length': {
-        if (!DIGITS.test(value)) return null
-        const n = Number(value)
+        const n = lengthValue(head, colon + 1, end)
+        if (n === -1) return null
         if (contentLength !== -1 && contentLength !== n) return null
         contentLength = n
-        continue
+        break
       }
-      case 'transfer-encoding':
+      case 'transfer-encoding': {
+        const value = fieldValue(head, colon + 1, end)
         te = te === null ? value : `${te}, ${value}`
-        continue
-      case 'connection':
-        for (const part of value.toLowerCase().split(',')) {
+        break
+      }
+      case 'connection': {
+        const v = fieldValue(head, colon + 1, end).toLowerCase()
+        if (v === 'keep-alive') break
+        if (v === 'close') { close = true; break }
+        for (const part of v.split(',')) {
           const t = part.trim()
           if (t === 'close') close = true
           else if (t !== '' && t !== 'keep-alive') (listed ??= new Set()).add(t)
         }
-        continue
+        break
+      }
       case 'x-request-id':
       case 'keep-alive':
       case 'proxy-connection':
@@ -203,14 +274,24 @@ export function parseResponseHead (head: string): ResponseHead | null {
       case 'trailer':
       case 'trailers':
       case 'upgrade':
-        continue
+        break
       case 'date':
         hasDate = true
-        break
+        if (run === -1) run = lineStart
+        continue
+      default:
+        if (!lower.startsWith('proxy-')) {
+          if (run === -1) run = lineStart
+          continue
+        }
     }
-    if (lower.startsWith('proxy-')) continue
-    fields += `${name}: ${value}\r\n`
+    // This line is not relayed: the run of lines before it is.
+    if (run !== -1) {
+      fields += head.slice(run, lineStart)
+      run = -1
+    }
   }
+  if (run !== -1) fields += `${head.slice(run)}\r\n`
   // Names a Connection header lists are hop-by-hop too (rare: filtered only then).
   if (listed !== null) fields = withoutListed(fields, listed)
   let chunked = false
@@ -224,7 +305,7 @@ export function parseResponseHead (head: string): ResponseHead | null {
     // Other codings (gzip before chunked) stay declared to the client.
     if (codings.length > 1) fields += `transfer-encoding: ${codings.slice(0, -1).map((c) => c.trim()).join(', ')}\r\n`
   }
-  return { status, reason: m[3] ?? '', close, contentLength, chunked, fields, hasDate }
+  return { status, reason, close, contentLength, chunked, fields, hasDate }
 }
 
 // Drops the `name: value\r\n` lines whose (lower-cased) name is in `listed`.

@@ -11,6 +11,7 @@ import https from 'node:https'
 import tls from 'node:tls'
 import net from 'node:net'
 import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { WebSocket, type ClientOptions } from 'ws'
@@ -277,6 +278,85 @@ test('a target that never completes the TCP handshake is skipped after upstream.
   } finally {
     await p2.drain(500)
     hole.close()
+  }
+})
+
+test('end-to-end fields are relayed as sent and in order, hop-by-hop ones dropped wherever they stand', async () => {
+  // A raw upstream: records each request head, answers with fields whose
+  // hop-by-hop lines sit between, before and after the end-to-end ones.
+  const heads: string[] = []
+  const up = net.createServer((s) => {
+    let got = ''
+    s.on('data', (d) => {
+      got += d.toString('latin1')
+      const end = got.indexOf('\r\n\r\n')
+      if (end === -1) return
+      heads.push(got.slice(0, end + 2))
+      const lastDropped = got.startsWith('GET /last-dropped')
+      got = ''
+      s.write('HTTP/1.1 200 OK\r\nX-One: a\r\nConnection: keep-alive\r\nX-Two:b\r\nX-Three:  c  \r\nContent-Length: 2\r\nProxy-Foo: p\r\n' +
+        (lastDropped ? 'X-Four: d\r\nKeep-Alive: timeout=5\r\n\r\nok' : 'Keep-Alive: timeout=5\r\nX-Four: d\r\n\r\nok'))
+    })
+  })
+  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
+  const leaf = pki.leaf('r', ['relay.test'])
+  const p2 = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['relay.test'] }],
+    apis: [{ name: 'relay', domain: 'relay.test', targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`] }]
+  }))
+  try {
+    const port2 = (await p2.listen()).https.port
+    for (const path of ['/last-kept', '/last-dropped']) {
+      const out = await rawTls(port2, 'relay.test', pki.caPem,
+        `GET ${path} HTTP/1.1\r\nX-A: 1\r\nhost: relay.test\r\nX-B:2\r\nKeep-Alive: 5\r\nX-C:  spaced  \r\nTE: trailers\r\nProxy-Authorization: x\r\nX-D: last\r\nconnection: close\r\n\r\n`)
+      const head = out.slice(0, out.indexOf('\r\n\r\n') + 2)
+      assert.ok(head.startsWith('HTTP/1.1 200 OK\r\nX-One: a\r\nX-Two:b\r\nX-Three:  c  \r\n'), head)
+      assert.ok(head.includes('\r\nX-Four: d\r\n'), head)
+      assert.not.match(head, /proxy-foo|keep-alive|timeout=5/i)
+      assert.is(head.match(/content-length/gi)?.length, 1, head)
+      assert.ok(out.endsWith('\r\n\r\nok'), out)
+      const sent = heads.at(-1) as string
+      assert.ok(sent.includes('\r\nX-A: 1\r\nX-B:2\r\nX-C:  spaced  \r\nX-D: last\r\n'), sent)
+      assert.not.match(sent, /\r\n(te|proxy-authorization|keep-alive):/i)
+    }
+    assert.is(p2.fastStats.requests, 2, 'both took the fast path')
+  } finally {
+    await p2.drain(500)
+    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
+  }
+})
+
+test('an idle pooled upstream connection outlives its API timeout and is closed by the gateway before 4 s', async () => {
+  // A keep-alive upstream that never closes on its own, recording when the gateway hangs up.
+  const conns: Array<{ ended: number }> = []
+  const up = net.createServer((s) => {
+    const c = { ended: 0 }
+    conns.push(c)
+    s.on('data', (d) => { if (d.includes('\r\n\r\n')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok') })
+    s.on('end', () => { c.ended = Date.now(); s.end() })
+  })
+  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
+  const leaf = pki.leaf('i', ['idle.test'])
+  const p2 = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['idle.test'] }],
+    apis: [{ name: 'idle', domain: 'idle.test', targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`], timeoutMs: 300 }]
+  }))
+  try {
+    const port2 = (await p2.listen()).https.port
+    assert.is((await request({ port: port2, host: 'idle.test', path: '/a', ca: pki.caPem })).status, 200)
+    // Idle for longer than the API's 300 ms timeout: still pooled, and reused.
+    await sleep(800)
+    assert.is((await request({ port: port2, host: 'idle.test', path: '/b', ca: pki.caPem })).status, 200)
+    const lastUse = Date.now()
+    assert.is(conns.length, 1, 'the second request reused the pooled connection')
+    const deadline = Date.now() + 8000
+    while ((conns[0] as { ended: number }).ended === 0 && Date.now() < deadline) await sleep(100)
+    const idle = (conns[0] as { ended: number }).ended - lastUse
+    // The gateway, not the upstream, closed it: before a Node upstream's 5 s keep-alive timeout would.
+    assert.ok(idle > 1000 && idle < 4500, `closed after ${idle} ms idle`)
+  } finally {
+    await p2.drain(500)
+    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
   }
 })
 
