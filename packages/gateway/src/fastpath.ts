@@ -284,9 +284,15 @@ class FastExchange implements Answered {
     this.requestId = acceptRequestId(head.requestId ?? undefined) ?? newRequestId()
     this.target = stripTarget(route, head.target)
     this.start = performance.now()
-    const sock = conn.socket as unknown as Record<symbol, number | undefined>
-    this.bytesIn0 = sock[kBytesRead] ?? 0
-    this.bytesOut0 = conn.socket.bytesWritten
+    // Only the access log reads them: bytesWritten copies the socket's write queue.
+    if (conn.plane.accessLog !== null) {
+      const sock = conn.socket as unknown as Record<symbol, number | undefined>
+      this.bytesIn0 = sock[kBytesRead] ?? 0
+      this.bytesOut0 = conn.socket.bytesWritten
+    } else {
+      this.bytesIn0 = 0
+      this.bytesOut0 = 0
+    }
     this.reqLeft = head.contentLength > 0 ? head.contentLength : 0
   }
 
@@ -330,7 +336,8 @@ class FastExchange implements Answered {
     this.up = up
     this.upError = ''
     ;(up as unknown as Record<symbol, FastExchange | null>)[kUp] = this
-    this.upstreamStart = performance.now()
+    // The first attempt leaves in the turn the request started in.
+    this.upstreamStart = this.attempts === 1 ? this.start : performance.now()
     // Kept armed while the socket idles in the pool (the sweep below retires
     // idle sockets): re-setting a socket timeout allocates a timer and a bound
     // function, so it is set only when an API with another timeout takes it.
