@@ -753,8 +753,9 @@ function clearDate (): void { dateCache = '' }
 // both the request body and the response ended cleanly and the upstream did
 // not ask to close; bytes arriving on an idle socket make it untrustworthy.
 // Idle sockets are closed by a sweep once idle for POOL_IDLE_MS less one sweep
-// period (so always before POOL_IDLE_MS), not by a timer per socket: that timer
-// would be re-set twice per request.
+// period (so before POOL_IDLE_MS, give or take the loop's timer lag), not by a
+// timer per socket: that timer would be re-set twice per request. The sweep
+// runs while some pool holds idle sockets.
 
 const kReused = Symbol('gatehouse.fastpath.reused')
 const kIdleSince = Symbol('gatehouse.fastpath.idleSince')
@@ -788,7 +789,8 @@ function release (pool: UpstreamPool, s: Socket): void {
     s.destroy()
     return
   }
-  ;(s as unknown as Record<symbol, number>)[kIdleSince] = Date.now()
+  // A monotonic clock: a wall-clock step back would keep every idle socket past the sweep.
+  ;(s as unknown as Record<symbol, number>)[kIdleSince] = performance.now()
   s.resume()
   if (pool.free.length === 0) {
     sweptPools.add(pool)
@@ -797,16 +799,24 @@ function release (pool: UpstreamPool, s: Socket): void {
   pool.free.push(s)
 }
 
+function idleSince (s: Socket): number {
+  return (s as unknown as Record<symbol, number>)[kIdleSince] as number
+}
+
 // The oldest idle sockets are at the front of each free list.
 function sweepIdle (): void {
-  const before = Date.now() - (POOL_IDLE_MS - SWEEP_MS)
+  const before = performance.now() - (POOL_IDLE_MS - SWEEP_MS)
   for (const pool of sweptPools) {
     const free = pool.free
     let n = 0
-    while (n < free.length && ((free[n] as unknown as Record<symbol, number>)[kIdleSince] as number) <= before) n++
+    while (n < free.length && idleSince(free[n] as Socket) <= before) n++
     // Destroying emits 'close' later (onUpClose finds them gone from the list).
     for (const s of free.splice(0, n)) s.destroy()
     if (free.length === 0) sweptPools.delete(pool)
+  }
+  if (sweptPools.size === 0 && sweepTimer !== null) {
+    clearInterval(sweepTimer)
+    sweepTimer = null
   }
 }
 

@@ -47,16 +47,18 @@ export interface ResponseHead {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 // Lines of printable ASCII and HTAB joined by CRLF: no bare CR or LF, no
-// control bytes, no obs-text (those go to llhttp). One linear pass.
-const PLAIN_LINES = /^(?:[\t\x20-\x7e]*\r\n)*[\t\x20-\x7e]*$/
+// control bytes, no obs-text (those go to llhttp). One linear pass. The last
+// line is not empty: a head handed over with its final CRLF would otherwise
+// relay an empty line, ending the upstream head early.
+const PLAIN_LINES = /^(?:[\t\x20-\x7e]*\r\n)*[\t\x20-\x7e]+$/
 // An upstream head may carry obs-text (relayed as sent, like llhttp does) but
 // no control bytes and no bare CR or LF: a head that does is answered 502, as
 // the full path's parser does.
-const TEXT_LINES = /^(?:[\t\x20-\x7e\x80-\xff]*\r\n)*[\t\x20-\x7e\x80-\xff]*$/
+const TEXT_LINES = /^(?:[\t\x20-\x7e\x80-\xff]*\r\n)*[\t\x20-\x7e\x80-\xff]+$/
 // More fields than this are unusual enough to leave to node:http (maxHeadersCount).
 const MAX_FIELDS = 100
 
-// RFC 9110 tchar, by char code.
+// RFC 9110 §5.6.2 tchar, by char code.
 const TCHAR = new Uint8Array(128)
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1
 
@@ -69,29 +71,39 @@ function isToken (s: string, from: number, to: number): boolean {
   return true
 }
 
-// A field value without its leading and trailing OWS (SP, HTAB).
-function fieldValue (s: string, from: number, to: number): string {
-  while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++
-  while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--
-  return s.slice(from, to)
+const isOws = (c: number): boolean => c === 32 || c === 9
+
+// Where s[from, to) starts and ends without its leading and trailing OWS: SP
+// and HTAB only (RFC 9110 §5.6.3). String#trim would also strip NBSP, which is
+// obs-text to HTTP and which llhttp keeps, e.g. in `Transfer-Encoding: chunked<NBSP>`.
+function owsStart (s: string, from: number, to: number): number {
+  while (from < to && isOws(s.charCodeAt(from))) from++
+  return from
+}
+function owsEnd (s: string, from: number, to: number): number {
+  while (to > from && isOws(s.charCodeAt(to - 1))) to--
+  return to
 }
 
-// A Content-Length value: 1 to 15 digits between OWS, or -1.
+// s[from, to) without leading and trailing OWS.
+function trimOws (s: string, from = 0, to = s.length): string {
+  const start = owsStart(s, from, to)
+  return s.slice(start, owsEnd(s, start, to))
+}
+
+// A Content-Length value (RFC 9110 §8.6): 1 to 15 digits between OWS, or -1.
 function lengthValue (s: string, from: number, to: number): number {
-  while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++
-  while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--
-  if (to === from || to - from > 15) return -1
+  const start = owsStart(s, from, to)
+  const end = owsEnd(s, start, to)
+  if (end === start || end - start > 15) return -1
   let n = 0
-  for (let i = from; i < to; i++) {
+  for (let i = start; i < end; i++) {
     const d = s.charCodeAt(i) - 48
     if (d < 0 || d > 9) return -1
     n = n * 10 + d
   }
   return n
 }
-
-// Fields that are relayed are copied as sent, a run of consecutive lines at a
-// time (one slice, not a string per field): the run ends where a line is dropped.
 
 /** Parses a request head (without its final CRLFCRLF); null = not in the fast subset. */
 export function parseRequestHead (head: string): RequestHead | null {
@@ -114,6 +126,8 @@ export function parseRequestHead (head: string): RequestHead | null {
   let requestId: string | null = null
   let forwardedFor: string | null = null
   let fields = ''
+  // Start of the current run of forwarded lines, copied as sent in one slice
+  // when a dropped line (or the end of the head) closes it.
   let run = -1
   let count = 0
   let pos = lineEnd + 2
@@ -129,7 +143,7 @@ export function parseRequestHead (head: string): RequestHead | null {
     const lower = head.slice(lineStart, colon).toLowerCase()
     switch (lower) {
       case 'host': {
-        const value = fieldValue(head, colon + 1, end)
+        const value = trimOws(head, colon + 1, end)
         if (host !== null || value === '') return null
         host = value
         break
@@ -151,7 +165,7 @@ export function parseRequestHead (head: string): RequestHead | null {
       case 'connection': {
         // llhttp does not read `close<TAB>` as close: tabs go to node:http.
         if (head.lastIndexOf('\t', end) > colon) return null
-        const v = fieldValue(head, colon + 1, end).toLowerCase()
+        const v = trimOws(head, colon + 1, end).toLowerCase()
         if (v === 'keep-alive') break
         if (v === 'close') { close = true; break }
         if (!connectionIsPlain(v)) return null
@@ -160,12 +174,12 @@ export function parseRequestHead (head: string): RequestHead | null {
       }
       case 'x-request-id': {
         // Joined like node:http joins duplicates (then refused as an id by the proxy).
-        const value = fieldValue(head, colon + 1, end)
+        const value = trimOws(head, colon + 1, end)
         requestId = requestId === null ? value : `${requestId}, ${value}`
         break
       }
       case 'x-forwarded-for': {
-        const value = fieldValue(head, colon + 1, end)
+        const value = trimOws(head, colon + 1, end)
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`
         break
       }
@@ -196,7 +210,7 @@ export function parseRequestHead (head: string): RequestHead | null {
 // `keep-alive, close` and the like: only those two tokens, no header names to strip.
 function connectionIsPlain (v: string): boolean {
   for (const part of v.split(',')) {
-    const t = part.trim()
+    const t = trimOws(part)
     if (t !== 'close' && t !== 'keep-alive') return false
   }
   return true
@@ -232,6 +246,7 @@ export function parseResponseHead (head: string): ResponseHead | null {
   let listed: Set<string> | null = null
   let hasDate = false
   let fields = ''
+  // Relayed lines go out as sent, a run per slice (as in parseRequestHead).
   let run = -1
   let pos = lineEnd + 2
   while (pos < head.length) {
@@ -252,16 +267,16 @@ export function parseResponseHead (head: string): ResponseHead | null {
         break
       }
       case 'transfer-encoding': {
-        const value = fieldValue(head, colon + 1, end)
+        const value = trimOws(head, colon + 1, end)
         te = te === null ? value : `${te}, ${value}`
         break
       }
       case 'connection': {
-        const v = fieldValue(head, colon + 1, end).toLowerCase()
+        const v = trimOws(head, colon + 1, end).toLowerCase()
         if (v === 'keep-alive') break
         if (v === 'close') { close = true; break }
         for (const part of v.split(',')) {
-          const t = part.trim()
+          const t = trimOws(part)
           if (t === 'close') close = true
           else if (t !== '' && t !== 'keep-alive') (listed ??= new Set()).add(t)
         }
@@ -299,11 +314,11 @@ export function parseResponseHead (head: string): ResponseHead | null {
     // RFC 9112 §6.1: a message with both is a smuggling shape; only a final `chunked` delimits the body.
     if (contentLength !== -1) return null
     const codings = te.toLowerCase().split(',')
-    if ((codings[codings.length - 1] as string).trim() !== 'chunked') return null
-    for (let i = 0; i < codings.length - 1; i++) if ((codings[i] as string).trim() === 'chunked') return null
+    if (trimOws(codings[codings.length - 1] as string) !== 'chunked') return null
+    for (let i = 0; i < codings.length - 1; i++) if (trimOws(codings[i] as string) === 'chunked') return null
     chunked = true
     // Other codings (gzip before chunked) stay declared to the client.
-    if (codings.length > 1) fields += `transfer-encoding: ${codings.slice(0, -1).map((c) => c.trim()).join(', ')}\r\n`
+    if (codings.length > 1) fields += `transfer-encoding: ${codings.slice(0, -1).map((c) => trimOws(c)).join(', ')}\r\n`
   }
   return { status, reason, close, contentLength, chunked, fields, hasDate }
 }

@@ -7,7 +7,8 @@
 // reads them through get(), in prom-client's own shape (the one its Counter and
 // Histogram return), so /metrics, the cluster aggregation and the names of
 // DESIGN.md do not change. A series appears once it has counted something, as
-// prom-client's do.
+// prom-client's do. The registry holds these objects under the three names:
+// registry.getSingleMetric() returns one of them, not a prom-client metric.
 import type * as Prom from 'prom-client'
 
 /** One exported value, as prom-client's get() lists it. */
@@ -15,6 +16,8 @@ export interface SeriesValue {
   labels: Record<string, string | number>
   value: number
   metricName?: string
+  /** A histogram's own labels, apart from `le` (getForPromString only, as prom-client's). */
+  sharedLabels?: Record<string, string>
 }
 
 /** What the registry reads from a metric: prom-client's get() result. */
@@ -58,11 +61,13 @@ export class HotCounter {
 
   /** The child of these label values (in labelNames order), created on first use. */
   child (...values: string[]): CounterChild {
-    const key = values.join('\0')
+    if (values.length !== this.labelNames.length) throw new TypeError(`${this.name} takes ${this.labelNames.length} label values`)
+    // Resolved once per label set by the callers, so the key need not be cheap, only unambiguous.
+    const key = JSON.stringify(values)
     let c = this.#children.get(key)
     if (c === undefined) {
       const labels: Record<string, string> = {}
-      this.labelNames.forEach((n, i) => { labels[n] = values[i] ?? '' })
+      this.labelNames.forEach((n, i) => { labels[n] = values[i] as string })
       c = new CounterChild(labels)
       this.#children.set(key, c)
     }
@@ -93,11 +98,12 @@ export class HistogramChild {
   constructor (labels: Record<string, string>, bounds: readonly number[]) {
     this.labels = labels
     this.bounds = bounds
-    this.counts = new Array<number>(bounds.length + 1).fill(0)
+    this.counts = Array.from({ length: bounds.length + 1 }, () => 0)
   }
 
-  /** Records one value (seconds). */
+  /** Records one value (seconds); NaN is dropped (prom-client throws, the request path must not). */
   observe (value: number): void {
+    if (Number.isNaN(value)) return
     const bounds = this.bounds
     let i = 0
     // Ascending, and most values land in the first few buckets.
@@ -136,8 +142,12 @@ export class HotHistogram {
     return c
   }
 
-  /** prom-client's Histogram.get(): cumulative buckets, +Inf, _sum and _count per label set. */
-  async get (): Promise<SeriesJson> {
+  /**
+   * prom-client's Histogram.getForPromString() (what the registry prints): cumulative
+   * buckets, +Inf, _sum and _count per label set, the label set in `sharedLabels` so
+   * that default labels land where prom-client puts them.
+   */
+  async getForPromString (): Promise<SeriesJson> {
     const values: SeriesValue[] = []
     const bucket = `${this.name}_bucket`
     for (const c of this.#children.values()) {
@@ -145,13 +155,23 @@ export class HotHistogram {
       let acc = 0
       this.bounds.forEach((le, i) => {
         acc += c.counts[i] as number
-        values.push({ labels: { le, ...c.labels }, value: acc, metricName: bucket })
+        values.push({ labels: { le }, sharedLabels: c.labels, value: acc, metricName: bucket })
       })
-      values.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: bucket })
-      values.push({ labels: { ...c.labels }, value: c.sum, metricName: `${this.name}_sum` })
-      values.push({ labels: { ...c.labels }, value: c.count, metricName: `${this.name}_count` })
+      values.push({ labels: { le: '+Inf' }, sharedLabels: c.labels, value: c.count, metricName: bucket })
+      values.push({ labels: {}, sharedLabels: c.labels, value: c.sum, metricName: `${this.name}_sum` })
+      values.push({ labels: {}, sharedLabels: c.labels, value: c.count, metricName: `${this.name}_count` })
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+
+  /** prom-client's Histogram.get() (JSON for the cluster aggregation): the same, labels merged. */
+  async get (): Promise<SeriesJson> {
+    const data = await this.getForPromString()
+    for (const v of data.values) {
+      v.labels = { ...v.labels, ...v.sharedLabels }
+      delete v.sharedLabels
+    }
+    return data
   }
 
   /** Zeroes every series (Registry.resetMetrics). */

@@ -326,7 +326,34 @@ test('end-to-end fields are relayed as sent and in order, hop-by-hop ones droppe
   }
 })
 
-test('an idle pooled upstream connection outlives its API timeout and is closed by the gateway before 4 s', async () => {
+test('framing with NBSP around its value is refused with 502, as llhttp refuses it on the full path', async () => {
+  // String#trim would strip U+00A0 and read these as a length of 2 and as chunked.
+  const up = net.createServer((s) => {
+    s.once('data', (d) => {
+      const te = d.toString('latin1').startsWith('GET /te')
+      s.end(te ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\xa0\r\n\r\n2\r\nok\r\n0\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\xa0\r\n\r\nok', 'latin1')
+    })
+  })
+  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
+  const leaf = pki.leaf('n', ['nbsp.test'])
+  const p2 = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['nbsp.test'] }],
+    apis: [{ name: 'nbsp', domain: 'nbsp.test', targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`] }]
+  }))
+  try {
+    const port2 = (await p2.listen()).https.port
+    for (const path of ['/length', '/te']) {
+      const r = await request({ port: port2, host: 'nbsp.test', path, ca: pki.caPem })
+      assert.is(r.status, 502, path)
+    }
+    assert.is(p2.fastStats.requests, 2, 'answered by the fast path')
+  } finally {
+    await p2.drain(500)
+    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
+  }
+})
+
+test('an idle pooled upstream connection outlives its API timeout and is closed by the gateway within POOL_IDLE_MS (4 s)', async () => {
   // A keep-alive upstream that never closes on its own, recording when the gateway hangs up.
   const conns: Array<{ ended: number }> = []
   const up = net.createServer((s) => {
@@ -352,7 +379,8 @@ test('an idle pooled upstream connection outlives its API timeout and is closed 
     const deadline = Date.now() + 8000
     while ((conns[0] as { ended: number }).ended === 0 && Date.now() < deadline) await sleep(100)
     const idle = (conns[0] as { ended: number }).ended - lastUse
-    // The gateway, not the upstream, closed it: before a Node upstream's 5 s keep-alive timeout would.
+    // The gateway, not the upstream, closed it, before a Node upstream's 5 s
+    // keep-alive timeout would (4 s plus slack for a busy test machine's timers).
     assert.ok(idle > 1000 && idle < 4500, `closed after ${idle} ms idle`)
   } finally {
     await p2.drain(500)

@@ -52,6 +52,21 @@ test('the same observations give prom-client\'s exposition text', async () => {
   assert.not.ok((await ours.registry.metrics()).includes('silent'))
 })
 
+test('default labels land where prom-client puts them', async () => {
+  const ours = createWorkerMetrics(null)
+  const ref = reference()
+  ours.registry.setDefaultLabels({ worker: '1' })
+  ref.registry.setDefaultLabels({ worker: '1' })
+  ours.requestDuration.child('a').observe(0.003)
+  ref.duration.observe({ api: 'a' }, 0.003)
+  ours.requests.child('a', 'GET', '200').inc()
+  ref.requests.inc({ api: 'a', method: 'GET', code: '200' })
+  for (const name of ['gatehouse_http_request_duration_seconds', 'gatehouse_http_requests_total']) {
+    assert.is(await ours.registry.getSingleMetricAsString(name), await ref.registry.getSingleMetricAsString(name), name)
+  }
+  assert.throws(() => ours.requests.child('a', 'GET'), /label values/)
+})
+
 test('worker snapshots sum in the cluster aggregation', async () => {
   const w1 = createWorkerMetrics(null)
   const w2 = createWorkerMetrics(null)
