@@ -17,7 +17,18 @@ export const FINDINGS = [
     'length changes: median 48 → 44.5 µs over 8 interleaved rounds (proxy pinned to CPU 0, `wrk -t1 -c50 -d3s` on CPU 1). ' +
     'A review clean-up afterwards (the keep-alive tail of a response head computed once per table, response fields built in one ' +
     'pass, one request-accounting function for both paths) measured 53 before vs 54 µs after, same 8-round A/B: no measurable ' +
-    'change, as intended.',
+    'change, as intended. **Then (2026-11-29):** a line-level `--cpu-prof` of the workers put ~7% of their samples in parsing the ' +
+    'upstream\'s response head and ~2% in the request head, ~3–4% in prom-client (every `inc()`/`observe()` builds and looks up a label ' +
+    'hash, histogram buckets keyed by the bound as a string) and ~1% in re-setting the upstream socket\'s timer twice per request (a new ' +
+    'timer and bound function each time). **Fix:** heads validated by one linear regex (bytes and line ends together), field names by a ' +
+    'tchar table, Content-Length digits by hand, `Connection: keep-alive` without a split, and relayed fields copied as sent, one slice ' +
+    'per run of lines (`h1.ts`: 3.9 → 1.0 µs per response head, 1.65 → 0.58 µs per request head in a microbenchmark); the three ' +
+    'request-path series count in children resolved once per API (`series.ts`, `/metrics` byte-identical to prom-client\'s); pooled ' +
+    'upstream sockets keep their timer and idle ones are retired by a 1 s sweep. **Bought:** 60.5 → 47.5 µs CPU per request and 16,200 → ' +
+    '20,500 req/s, medians of 11 interleaved rounds; per round the new build used 0.69–0.87× the old one\'s CPU in 10 of 11 rounds ' +
+    '(median 0.79×; `node bench/ab-builds.mjs keepalive 11 <before>/cli.js packages/gateway/dist/cli.js`). The same build ranged ' +
+    '31–62 µs between rounds of that A/B: this machine\'s speed drifts more than any one of these changes moves the figure, which is why ' +
+    'ab-builds divides each round\'s figures by the first build\'s.',
   '- **CPU per full handshake.** Profiled: Node\'s `onSession` (the `newSession`/`resumeSession` listeners of the session-id cache) took ' +
     '34.5% of self time: with a listener attached Node holds every ClientHello for JS and copies every new session into JS. **Fix:** no ' +
     'session-id cache while session tickets are on (they are shared by all workers). **Bought:** 7–16% less CPU per full ECDSA handshake in ' +

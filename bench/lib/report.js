@@ -73,7 +73,7 @@ export function ratioLines (name, byTarget) {
   for (const [key, label] of HEADLINE[name]) {
     const g = median(gh.map((r) => r[key]))
     const parts = []
-    for (const [peer, plabel] of [['nginx', 'nginx'], ['haproxy', 'HAProxy'], ['fastify', 'fastify'], ['node-pipe', 'node-pipe'], ['node-floor', 'Node floor'], ['direct', 'direct']]) {
+    for (const [peer, plabel] of [['nginx', 'nginx'], ['haproxy', 'HAProxy'], ['fastify', 'fastify'], ['node-pipe', 'node-pipe'], ['node-floor', 'Node floor'], ['node-relay', 'Node relay'], ['direct', 'direct']]) {
       const p = byTarget[peer]
       if (!p) continue
       const r = ratio(g, median(p.map((x) => x[key])))
@@ -90,7 +90,13 @@ function unitText (v, unit) {
   return `${fmt(v)}${unit}`
 }
 
-const needs = (r) => `needs node-floor${r.absolute ? '' : ' and nginx'} in the ${r.scenario} scenario of the same run`
+const needs = (r, floorId = 'node-floor') => `needs ${floorId}${r.absolute ? '' : ' and nginx'} in the ${r.scenario} scenario of the same run`
+
+// The two floors: the Node floor (no upstream at all) and the relay floor (an upstream leg, no HTTP).
+const FLOORS = {
+  'node-floor': { name: 'the floor', column: 'Node floor', misses: 'for Node here: even a server that proxies nothing misses it', verdict: 'out of reach for Node: even the floor misses it' },
+  'node-relay': { name: 'the relay', column: 'relay floor', misses: 'for a Node proxy here: even a TLS relay that parses nothing misses it', verdict: 'out of reach for a Node proxy: even the relay misses it' }
+}
 
 /** The floor's figure, with its spread by round for an absolute bar. */
 function floorText (r) {
@@ -112,34 +118,60 @@ function floorRatioText (r) {
 }
 
 /** One sentence per floorVerdicts() row: the floor's figure, its ratio to nginx, the verdict and the next-best target. */
-export function floorLines (floor) {
+export function floorLines (floor, floorId = 'node-floor') {
+  const f = FLOORS[floorId]
   const lines = []
   for (const r of floor ?? []) {
-    if (r.reachable === null) { lines.push(`${r.bar}: n/a (not measured: ${needs(r)})`); continue }
+    if (r.reachable === null) { lines.push(`${r.bar}: n/a (not measured: ${needs(r, floorId)})`); continue }
     let head
     if (r.absolute) {
-      head = `${r.bar}: the floor ${floorText(r)}${Number.isFinite(r.nginx) ? ` (nginx ${unitText(r.nginx, r.unit)})` : ''}`
+      head = `${r.bar}: ${f.name} ${floorText(r)}${Number.isFinite(r.nginx) ? ` (nginx ${unitText(r.nginx, r.unit)})` : ''}`
     } else {
       const spread = r.floorRatioMax > r.floorRatioMin ? `, ${fmt(r.floorRatioMin, 2)}–${fmt(r.floorRatioMax, 2)}× by round` : ''
-      head = `${r.bar}: the floor ${unitText(r.floor, r.unit)} = ${fmt(r.floorRatio, 2)}× nginx (${unitText(r.nginx, r.unit)}${spread})`
+      head = `${r.bar}: ${f.name} ${unitText(r.floor, r.unit)} = ${fmt(r.floorRatio, 2)}× nginx (${unitText(r.nginx, r.unit)}${spread})`
     }
     if (r.reachable) lines.push(`${head} — within reach for Node; the bar stands`)
-    else lines.push(`${head} — out of reach for Node here: even a server that proxies nothing misses it; next-best target ${targetText(r)}, Gatehouse ${Number.isFinite(r.gatehouse) ? unitText(r.gatehouse, r.unit) : 'n/a'}: ${r.status}`)
+    else lines.push(`${head} — out of reach ${f.misses}; next-best target ${targetText(r, f.name)}, Gatehouse ${Number.isFinite(r.gatehouse) ? unitText(r.gatehouse, r.unit) : 'n/a'}: ${r.status}`)
   }
   return lines
 }
 
-function targetText (r) {
+function targetText (r, name = 'the floor') {
   if (!Number.isFinite(r.target)) return r.absolute && r.reference === 'nginx' ? '— (needs nginx in the same run)' : '—'
   if (r.absolute) {
     const op = r.strict ? '<' : '≤'
     const why = r.reference === 'direct'
-      ? `the floor + the bar's ${fmt(r.limit, 0)}${r.unit} over the direct upstream`
-      : `the floor + nginx's ${fmt(r.target - r.floor)}${r.unit} of headroom under the bar`
+      ? `${name} + the bar's ${fmt(r.limit, 0)}${r.unit} over the direct upstream`
+      : `${name} + nginx's ${fmt(r.target - r.floor)}${r.unit} of headroom under the bar`
     return `${op} ${unitText(r.target, r.unit)} (${why})`
   }
-  if (r.kind === 'max') return `≤ ${fmt(r.target)} µs (floor + ${fmt(r.factor - 1, 0)}× nginx = ${fmt(r.target / r.nginx, 2)}× nginx)`
-  return `≥ ${unitText(r.target, r.unit)} (${fmt(r.target / r.nginx, 2)}× nginx, ${fmt(r.target / r.floor, 2)}× the floor)`
+  if (r.kind === 'max') return `≤ ${fmt(r.target)} µs (${name.replace('the ', '')} + ${fmt(r.factor - 1, 0)}× nginx = ${fmt(r.target / r.nginx, 2)}× nginx)`
+  return `≥ ${unitText(r.target, r.unit)} (${fmt(r.target / r.nginx, 2)}× nginx, ${fmt(r.target / r.floor, 2)}× ${name})`
+}
+
+// The verdict table of one floor's rows (floorVerdicts); `column` names the floor.
+function floorTable (rows, column, verdict, floorId) {
+  const name = FLOORS[floorId].name
+  return table(['bar', column, `${column.replace('Node floor', 'floor')} ÷ nginx`, 'verdict', 'next-best target (same run)', 'Gatehouse', 'Gatehouse vs next-best'], rows.map((r) => [
+    r.bar,
+    Number.isFinite(r.floor) ? floorText(r) : 'not measured',
+    Number.isFinite(r.floorRatio) || (r.absolute && Number.isFinite(r.floor)) ? floorRatioText(r) : 'n/a',
+    r.reachable === null ? `n/a (${needs(r, floorId)})` : r.reachable ? 'within reach: the bar stands' : verdict,
+    r.reachable === false ? targetText(r, name) : '—',
+    Number.isFinite(r.gatehouse) ? `${unitText(r.gatehouse, r.unit)}${r.absolute ? '' : ` (${fmt(r.gatehouseRatio, 2)}× nginx)`}` : 'n/a',
+    r.reachable === false ? r.status : '—'
+  ]))
+}
+
+/** The relay floor's block: its rows where it was measured (keepalive, latency, stream). */
+function relayBlock (relay, labels) {
+  const out = []
+  out.push('### What a Node proxy can reach here (the relay floor, same run)')
+  out.push('')
+  out.push(`The relay floor is “${labels['node-relay'] ?? 'node:tls piped to the upstream'}”: TLS terminated by Node and each connection piped byte for byte to its own upstream connection — the Node floor's work plus the upstream leg every proxy has, and nothing an HTTP proxy adds (no parsing, routing, rewriting or pool). A bar the Node floor meets but the relay misses is out of reach for any proxy built on Node's streams here; the next-best target is set on top of the relay by the same rules as above.`)
+  out.push('')
+  out.push(floorTable(relay.filter((r) => r.reachable !== null), 'relay floor', FLOORS['node-relay'].verdict, 'node-relay'))
+  return out
 }
 
 function floorBlock (floor, labels, profile) {
@@ -148,15 +180,7 @@ function floorBlock (floor, labels, profile) {
   out.push('')
   out.push(`The Node floor is ${labels['node-floor'] ? `“${labels['node-floor']}”` : '`node:https` answering the bench\'s requests itself on the same worker count'}, pinned like the proxies: no upstream, no routing, no proxying — the least any Node TLS HTTP server costs on this machine per request, per handshake, per streamed MiB, in memory while streaming and in added latency at the same rate. Where even the floor misses a bar, that bar is out of reach for Node here, and the next-best target grants the bar's allowance on top of the floor instead: for a ratio to nginx, the same allowance over nginx; for an absolute bar, the headroom the bar leaves nginx (memory) or the direct upstream (added latency) (rules in bench/README.md, “The bar”). The bar table above still reports the bar itself.`)
   out.push('')
-  out.push(table(['bar', 'Node floor', 'floor ÷ nginx', 'verdict', 'next-best target (same run)', 'Gatehouse', 'Gatehouse vs next-best'], floor.map((r) => [
-    r.bar,
-    Number.isFinite(r.floor) ? floorText(r) : 'not measured',
-    Number.isFinite(r.floorRatio) || (r.absolute && Number.isFinite(r.floor)) ? floorRatioText(r) : 'n/a',
-    r.reachable === null ? `n/a (${needs(r)})` : r.reachable ? 'within reach: the bar stands' : 'out of reach for Node: even the floor misses it',
-    r.reachable === false ? targetText(r) : '—',
-    Number.isFinite(r.gatehouse) ? `${unitText(r.gatehouse, r.unit)}${r.absolute ? '' : ` (${fmt(r.gatehouseRatio, 2)}× nginx)`}` : 'n/a',
-    r.reachable === false ? r.status : '—'
-  ])))
+  out.push(floorTable(floor, 'Node floor', FLOORS['node-floor'].verdict, 'node-floor'))
   const groups = profile?.native?.groups ?? []
   if (groups.length > 0) {
     out.push('')
@@ -167,7 +191,7 @@ function floorBlock (floor, labels, profile) {
 
 /** The Markdown section for a finished run. */
 export function renderSection (run) {
-  const { meta, records, scenarios, sanity, bars, floor = [], profiles, notes, commands, labels } = run
+  const { meta, records, scenarios, sanity, bars, floor = [], relay = [], profiles, notes, commands, labels } = run
   const out = []
   out.push('## Side by side: Gatehouse, nginx, HAProxy, @fastify/http-proxy (generated by `pnpm bench`; do not edit by hand)')
   out.push('')
@@ -200,6 +224,10 @@ export function renderSection (run) {
   out.push('')
   if (floor.some((r) => r.reachable !== null)) {
     out.push(...floorBlock(floor, labels, profiles.find((p) => p.subject === 'node-floor')))
+    out.push('')
+  }
+  if (relay.some((r) => r.reachable !== null)) {
+    out.push(...relayBlock(relay, labels))
     out.push('')
   }
   out.push(...FINDINGS)

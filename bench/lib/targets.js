@@ -8,11 +8,12 @@ import { startHaproxy } from './peers/haproxy.js'
 import { startFastify } from './peers/fastify.js'
 import { startNodePipe } from './peers/node-pipe.js'
 import { startNodeFloor } from './peers/node-floor.js'
+import { startNodeRelay } from './peers/node-relay.js'
 import { startGatehouse, gatehouseBuilt } from './peers/gatehouse.js'
 import { which } from './sys.js'
 
 /** Every target id the runner knows, in report order. */
-export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'gatehouse-n-rr', 'nginx', 'haproxy', 'fastify', 'node-pipe', 'node-floor']
+export const TARGET_IDS = ['direct', 'gatehouse-1', 'gatehouse-n', 'gatehouse-n-rr', 'nginx', 'haproxy', 'fastify', 'node-pipe', 'node-floor', 'node-relay']
 
 /** Target definitions for this machine; ids whose tool is missing come back with `missing`. */
 export function defineTargets ({ workers }) {
@@ -32,7 +33,10 @@ export function defineTargets ({ workers }) {
     // Not a proxy: node:https answering the upstream's paths itself — the least any Node TLS
     // server costs here (per request, per handshake, per streamed MiB, in memory and latency),
     // against which the bars out of Node's reach are told apart (floorVerdicts in bars.js).
-    { id: 'node-floor', label: `Node floor: node:https answering itself (no proxying), ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'latency', 'stream', 'handshake'], start: (c) => startNodeFloor({ ...c, workers }) }
+    { id: 'node-floor', label: `Node floor: node:https answering itself (no proxying), ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'latency', 'stream', 'handshake'], start: (c) => startNodeFloor({ ...c, workers }) },
+    // Not an HTTP proxy either: node:tls piping each connection to its own upstream
+    // connection (TCP mode) — the least any Node TLS proxy costs, upstream leg included.
+    { id: 'node-relay', label: `Node relay floor: node:tls piped to the upstream (TCP mode, no HTTP), ${workers} workers`, tls: true, missing: null, scenarios: ['keepalive', 'latency', 'stream'], start: (c) => startNodeRelay({ ...c, workers }) }
   ]
 }
 

@@ -107,7 +107,7 @@ if (a.report) {
   const saved = JSON.parse(readFileSync(a.report, 'utf8'))
   const scenarios = SCENARIOS.filter((s) => saved.records[s.name] !== undefined)
   const notes = [...(saved.notes ?? []), `This section was rendered by \`node bench/run --report\` from the JSON that run wrote; the figures are that run's.`]
-  spliceResults(resultsFile, renderSection({ ...saved, scenarios, notes, bars: evaluateBars(saved.records, saved.sanity), floor: floorVerdicts(saved.records) }))
+  spliceResults(resultsFile, renderSection({ ...saved, scenarios, notes, bars: evaluateBars(saved.records, saved.sanity), floor: floorVerdicts(saved.records), relay: floorVerdicts(saved.records, 'gatehouse-n', 'node-relay') }))
   process.stdout.write(`bench/run: wrote ${resultsFile} from ${a.report}\n`)
   process.exit(0)
 }
@@ -246,6 +246,7 @@ try {
   labels.direct ??= 'upstream direct (plain HTTP)'
   const bars = evaluateBars(ctx.records, sanity)
   const floor = floorVerdicts(ctx.records)
+  const relay = floorVerdicts(ctx.records, 'gatehouse-n', 'node-relay')
   const finishedAt = new Date()
   const version = (id) => ctx.targets.find((t) => t.id === id)?.version || 'not run'
   function gatehouseMeta () {
@@ -278,8 +279,8 @@ try {
   }
   if (Number.isFinite(fdLimit) && opts.idleCount < Number(a.idle ?? (smoke ? 200 : 10000))) ctx.notes.push(`idle: \`ulimit -n\` is ${fdLimit}, so ${opts.idleCount} connections were held instead of ${a.idle ?? 10000}.`)
   if (opts.workers > 1 && plan.pinned) ctx.notes.push(`Every proxy runs its ${opts.workers} workers on the one proxy core, as the bar compares same-worker-count setups on this ${meta.nproc}-CPU machine.`)
-  const run = { meta, records: ctx.records, scenarios: ran, sanity, bars, floor, profiles, notes: ctx.notes, commands, labels }
-  if (a.json) writeFileSync(a.json, JSON.stringify({ meta, records: ctx.records, sanity, bars, floor, profiles, notes: ctx.notes, commands, labels }, null, 2))
+  const run = { meta, records: ctx.records, scenarios: ran, sanity, bars, floor, relay, profiles, notes: ctx.notes, commands, labels }
+  if (a.json) writeFileSync(a.json, JSON.stringify({ meta, records: ctx.records, sanity, bars, floor, relay, profiles, notes: ctx.notes, commands, labels }, null, 2))
   spliceResults(resultsFile, renderSection(run))
   log(`wrote ${resultsFile}`)
   for (const sc of ran) {
@@ -288,6 +289,7 @@ try {
   }
   for (const b of bars) log(`bar ${b.status.padEnd(4)} ${b.name}: ${b.text ?? (Number.isFinite(b.value) ? fmt(b.value, 2) + b.unit : 'n/a')}`)
   for (const line of floorLines(floor)) log(`node floor: ${line}`)
+  for (const line of floorLines(relay, 'node-relay')) log(`relay floor: ${line}`)
 } catch (err) {
   log(`FAILED: ${err.stack ?? err}`)
   process.exitCode = 1

@@ -104,6 +104,34 @@ test('no floor in the run: verdicts are n/a and the report has no floor block', 
   assert.match(md2, /\| CPU per request ≤ 2× nginx \| 70\.0 µs \| 2\.33× \| out of reach/)
 })
 
+test('the relay floor: its own verdicts and block, only for the scenarios it ran', () => {
+  const withRelay = {
+    keepalive: {
+      ...records.keepalive,
+      'node-relay': rec({ rps: 9_000, cpuUs: 100 })
+    },
+    stream: {
+      nginx: rec({ downMBps: 600, upMBps: 500, peakRssMB: 40, peakOnceMB: 26 }),
+      'node-relay': rec({ downMBps: 700, upMBps: 400, peakRssMB: 200, peakOnceMB: 120 }),
+      'gatehouse-n': rec({ downMBps: 650, upMBps: 420, peakRssMB: 220, peakOnceMB: 135 })
+    }
+  }
+  const relay = floorVerdicts(withRelay, 'gatehouse-n', 'node-relay') as Verdict[]
+  const up = relay.find((r) => r.bar.startsWith('streaming up')) as Verdict
+  assert.is(up.reachable, false) // 400 < 0.9 × 500
+  assert.is(up.status, 'pass') // 420 ≥ the next-best target on top of the relay
+  assert.is(relay.find((r) => r.bar.startsWith('CPU per full handshake (ECDSA)'))?.reachable, null)
+  assert.match((floorLines(relay, 'node-relay') as string[]).join('\n'), /streaming up.*out of reach for a Node proxy here: even a TLS relay/)
+  const md = renderSection({
+    meta: { startedAt: '', finishedAt: '', elapsedS: 1, argv: 'x', nproc: 2 },
+    records: withRelay, scenarios: [], sanity: {}, bars: [], floor: floorVerdicts(withRelay), relay, profiles: [], notes: [], commands: [], labels: {}
+  }) as string
+  assert.match(md, /### What a Node proxy can reach here \(the relay floor/)
+  assert.match(md, /\| streaming up ≥ 0\.9× nginx \| 400 MB\/s \| 0\.80× \| out of reach for a Node proxy/)
+  const block = md.slice(md.indexOf('relay floor, same run'))
+  assert.not.match(block.slice(0, block.indexOf('\n###')), /CPU per full handshake/)
+})
+
 test('next-best target of an absolute bar: the floor plus the headroom the bar leaves its reference, never under the floor', () => {
   assert.is(nextBestAbsolute(150, 160, 41), 269) // memory: nginx's 109 MB under 150 MB, on top of the floor
   assert.is(nextBestAbsolute(1000, 3000, 0), 4000) // added p99: the direct upstream adds 0, so the bar's whole 1 ms
