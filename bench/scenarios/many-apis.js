@@ -4,6 +4,11 @@
 // alternating between two hosts under it — against the same Gatehouse with
 // one API, same client, same round → requests/s and CPU per request relative
 // to the 1-API case. Certificates are minted at bench time (one shared key).
+// Each round runs the two configs in ABBA halves (1 API, many, many, 1 API;
+// each half-length) and compares their sums: this machine's speed drifts by
+// tens of percent within seconds, and two back-to-back runs put all of that
+// drift into the ratio (0.66–1.64× between rounds of one run before).
+
 import { builtin } from '../lib/load/generators.js'
 import { mintMany } from '../lib/tls-material.js'
 import { startGatehouse } from '../lib/peers/gatehouse.js'
@@ -22,11 +27,19 @@ export function manyPlan (certCount) {
   })
 }
 
-async function run (ctx, target, plan) {
+async function run (ctx, target, plan, durationMs = ctx.opts.seconds * 1000) {
   const { result: r, cpuS } = await withCpu(target, () => builtin({
-    mode: 'closed', target: target.endpoint, conns: CONNS, plan, durationMs: ctx.opts.seconds * 1000
+    mode: 'closed', target: target.endpoint, conns: CONNS, plan, durationMs
   }, { cpu: ctx.plan.load, log: ctx.command }))
-  return { rps: r.rps, cpuUs: usPer(cpuS, r.requests), failed: r.errors + r.non2xx }
+  return { rps: r.rps, requests: r.requests, seconds: durationMs / 1000, cpuS, cpuUs: usPer(cpuS, r.requests), failed: r.errors + r.non2xx }
+}
+
+/** Sums of ABBA halves: { rps, cpuUs, failed }. */
+function total (halves) {
+  const requests = halves.reduce((a, h) => a + h.requests, 0)
+  const seconds = halves.reduce((a, h) => a + h.seconds, 0)
+  const cpuS = halves.reduce((a, h) => a + h.cpuS, 0)
+  return { rps: requests / seconds, cpuUs: usPer(cpuS, requests), failed: halves.reduce((a, h) => a + h.failed, 0) }
 }
 
 export default {
@@ -68,8 +81,15 @@ export default {
     ctx.manyTarget = null
   },
   async measure (ctx, target) {
-    const one = await run(ctx, target, [{ servername: HOST, hosts: [HOST] }])
-    const many = await run(ctx, ctx.manyTarget, manyPlan(ctx.opts.manyCerts))
+    const half = (ctx.opts.seconds * 1000) / 2
+    const onePlan = [{ servername: HOST, hosts: [HOST] }]
+    const plan = manyPlan(ctx.opts.manyCerts)
+    const a1 = await run(ctx, target, onePlan, half)
+    const b1 = await run(ctx, ctx.manyTarget, plan, half)
+    const b2 = await run(ctx, ctx.manyTarget, plan, half)
+    const a2 = await run(ctx, target, onePlan, half)
+    const one = total([a1, a2])
+    const many = total([b1, b2])
     return { rps1: one.rps, rpsMany: many.rps, ratio: many.rps / one.rps, cpu1: one.cpuUs, cpuMany: many.cpuUs, failed: one.failed + many.failed }
   }
 }
