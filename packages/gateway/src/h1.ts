@@ -105,6 +105,16 @@ function lengthValue (s: string, from: number, to: number): number {
   return n
 }
 
+// The run of forwarded lines from `run` up to `to`, CRLFs included ('' when there is none).
+function runUpTo (head: string, run: number, to: number): string {
+  return run === -1 ? '' : head.slice(run, to)
+}
+
+// The run that reaches the end of the head, with the CRLF its last line lacks there.
+function lastRun (head: string, run: number): string {
+  return run === -1 ? '' : `${head.slice(run)}\r\n`
+}
+
 /** Parses a request head (without its final CRLFCRLF); null = not in the fast subset. */
 export function parseRequestHead (head: string): RequestHead | null {
   if (!PLAIN_LINES.test(head)) return null
@@ -197,12 +207,10 @@ export function parseRequestHead (head: string): RequestHead | null {
         }
     }
     // This line is not forwarded: the run of lines before it is.
-    if (run !== -1) {
-      fields += head.slice(run, lineStart)
-      run = -1
-    }
+    fields += runUpTo(head, run, lineStart)
+    run = -1
   }
-  if (run !== -1) fields += `${head.slice(run)}\r\n`
+  fields += lastRun(head, run)
   if (host === null) return null
   return { method, target, host, contentLength, close, requestId, forwardedFor, fields }
 }
@@ -301,12 +309,10 @@ export function parseResponseHead (head: string): ResponseHead | null {
         }
     }
     // This line is not relayed: the run of lines before it is.
-    if (run !== -1) {
-      fields += head.slice(run, lineStart)
-      run = -1
-    }
+    fields += runUpTo(head, run, lineStart)
+    run = -1
   }
-  if (run !== -1) fields += `${head.slice(run)}\r\n`
+  fields += lastRun(head, run)
   // Names a Connection header lists are hop-by-hop too (rare: filtered only then).
   if (listed !== null) fields = withoutListed(fields, listed)
   let chunked = false

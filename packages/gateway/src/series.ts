@@ -43,20 +43,29 @@ export class CounterChild {
   }
 }
 
-/** A counter whose label sets are resolved once (child()) and counted without hashing. */
-export class HotCounter {
+/** What the registry needs of a metric besides get() and reset(); registers itself. */
+abstract class HotMetric<Child> {
   readonly name: string
   readonly help: string
-  readonly type = 'counter'
   readonly aggregator = 'sum'
-  readonly labelNames: readonly string[]
-  readonly #children = new Map<string, CounterChild>()
+  /** The label sets, by a key of their values. */
+  protected readonly children = new Map<string, Child>()
 
-  constructor (name: string, help: string, labelNames: readonly string[], registry: Prom.Registry) {
+  constructor (name: string, help: string, registry: Prom.Registry) {
     this.name = name
     this.help = help
-    this.labelNames = labelNames
     registry.registerMetric(this as unknown as Prom.Metric)
+  }
+}
+
+/** A counter whose label sets are resolved once (child()) and counted without hashing. */
+export class HotCounter extends HotMetric<CounterChild> {
+  readonly type = 'counter'
+  readonly labelNames: readonly string[]
+
+  constructor (name: string, help: string, labelNames: readonly string[], registry: Prom.Registry) {
+    super(name, help, registry)
+    this.labelNames = labelNames
   }
 
   /** The child of these label values (in labelNames order), created on first use. */
@@ -64,12 +73,12 @@ export class HotCounter {
     if (values.length !== this.labelNames.length) throw new TypeError(`${this.name} takes ${this.labelNames.length} label values`)
     // Resolved once per label set by the callers, so the key need not be cheap, only unambiguous.
     const key = JSON.stringify(values)
-    let c = this.#children.get(key)
+    let c = this.children.get(key)
     if (c === undefined) {
       const labels: Record<string, string> = {}
       this.labelNames.forEach((n, i) => { labels[n] = values[i] as string })
       c = new CounterChild(labels)
-      this.#children.set(key, c)
+      this.children.set(key, c)
     }
     return c
   }
@@ -77,13 +86,13 @@ export class HotCounter {
   /** prom-client's Counter.get(): every label set that counted. */
   async get (): Promise<SeriesJson> {
     const values: SeriesValue[] = []
-    for (const c of this.#children.values()) if (c.value > 0) values.push({ labels: { ...c.labels }, value: c.value })
+    for (const c of this.children.values()) if (c.value > 0) values.push({ labels: { ...c.labels }, value: c.value })
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
   }
 
   /** Zeroes every series (Registry.resetMetrics). */
   reset (): void {
-    for (const c of this.#children.values()) c.value = 0
+    for (const c of this.children.values()) c.value = 0
   }
 }
 
@@ -115,29 +124,23 @@ export class HistogramChild {
 }
 
 /** A histogram whose label sets are resolved once (child()) and observed without hashing. */
-export class HotHistogram {
-  readonly name: string
-  readonly help: string
+export class HotHistogram extends HotMetric<HistogramChild> {
   readonly type = 'histogram'
-  readonly aggregator = 'sum'
   readonly labelName: string
   readonly bounds: readonly number[]
-  readonly #children = new Map<string, HistogramChild>()
 
   constructor (name: string, help: string, labelName: string, bounds: readonly number[], registry: Prom.Registry) {
-    this.name = name
-    this.help = help
+    super(name, help, registry)
     this.labelName = labelName
     this.bounds = bounds
-    registry.registerMetric(this as unknown as Prom.Metric)
   }
 
   /** The child of this label value, created on first use. */
   child (value: string): HistogramChild {
-    let c = this.#children.get(value)
+    let c = this.children.get(value)
     if (c === undefined) {
       c = new HistogramChild({ [this.labelName]: value }, this.bounds)
-      this.#children.set(value, c)
+      this.children.set(value, c)
     }
     return c
   }
@@ -150,7 +153,7 @@ export class HotHistogram {
   async getForPromString (): Promise<SeriesJson> {
     const values: SeriesValue[] = []
     const bucket = `${this.name}_bucket`
-    for (const c of this.#children.values()) {
+    for (const c of this.children.values()) {
       if (c.count === 0) continue
       let acc = 0
       this.bounds.forEach((le, i) => {
@@ -176,7 +179,7 @@ export class HotHistogram {
 
   /** Zeroes every series (Registry.resetMetrics). */
   reset (): void {
-    for (const c of this.#children.values()) {
+    for (const c of this.children.values()) {
       c.counts.fill(0)
       c.sum = 0
       c.count = 0
