@@ -1,11 +1,8 @@
 // Starts the @fastify/http-proxy peer (fastify-proxy.js) pinned to the proxy core.
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { pinned, shellLine } from '../sys.js'
-import { freePort, waitForLine, stopChild, readyOrKill } from '../spawn.js'
-
-const script = fileURLToPath(new URL('./fastify-proxy.js', import.meta.url))
+import { freePort } from '../spawn.js'
+import { startNodeScript } from './node-script.js'
 
 function version (pkg) {
   try {
@@ -14,19 +11,6 @@ function version (pkg) {
 }
 
 export async function startFastify ({ material, upstreamPort, workers, cpu }) {
-  const port = await freePort()
-  const cfg = { host: '127.0.0.1', port, workers, upstreamPort, ec: material.ec, rsa: material.rsa }
-  const [cmd, args] = pinned(cpu, process.execPath, [script])
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_FASTIFY: JSON.stringify(cfg) } })
-  await readyOrKill(child, waitForLine(child, 'fastify ready', 20000))
-  child.stdout.resume()
-  child.stderr.resume()
-  return {
-    port,
-    pid: child.pid,
-    version: `fastify ${version('fastify')}, @fastify/http-proxy ${version('@fastify/http-proxy')}`,
-    command: `BENCH_FASTIFY='…' ${shellLine(cmd, args)}`,
-    reload: null,
-    stop: () => stopChild(child, 'SIGTERM')
-  }
+  const cfg = { host: '127.0.0.1', port: await freePort(), workers, upstreamPort, ec: material.ec, rsa: material.rsa }
+  return startNodeScript({ file: 'fastify-proxy.js', envVar: 'BENCH_FASTIFY', name: 'fastify', cfg, cpu, version: `fastify ${version('fastify')}, @fastify/http-proxy ${version('@fastify/http-proxy')}` })
 }

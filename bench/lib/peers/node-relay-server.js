@@ -12,20 +12,12 @@ import cluster from 'node:cluster'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import tls from 'node:tls'
+import { clusterPrimary } from './https-cluster.js'
 
 const cfg = JSON.parse(process.env.BENCH_NODE_RELAY ?? '{}')
 
 if (cluster.isPrimary) {
-  let listening = 0
-  for (let i = 0; i < cfg.workers; i++) cluster.fork()
-  cluster.on('listening', () => { if (++listening === cfg.workers) process.stdout.write('node-relay ready\n') })
-  process.on('SIGTERM', () => {
-    let left = Object.keys(cluster.workers ?? {}).length
-    if (left === 0) process.exit(0)
-    cluster.on('exit', () => { if (--left === 0) process.exit(0) })
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM')
-    setTimeout(() => process.exit(0), 5000).unref()
-  })
+  clusterPrimary(cfg.workers, 'node-relay')
 } else {
   const server = tls.createServer({ cert: readFileSync(cfg.ec.cert), key: readFileSync(cfg.ec.key) }, (client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: cfg.upstreamPort, noDelay: true })
