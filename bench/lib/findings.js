@@ -28,7 +28,11 @@ export const FINDINGS = [
     '20,500 req/s, medians of 11 interleaved rounds; per round the new build used 0.69–0.87× the old one\'s CPU in 10 of 11 rounds ' +
     '(median 0.79×; `node bench/ab-builds.mjs keepalive 11 <before>/cli.js packages/gateway/dist/cli.js`). The same build ranged ' +
     '31–62 µs between rounds of that A/B: this machine\'s speed drifts more than any one of these changes moves the figure, which is why ' +
-    'ab-builds divides each round\'s figures by the first build\'s.',
+    'ab-builds divides each round\'s figures by the first build\'s. **Where the rest is:** the relay floor (TLS piped to the upstream, ' +
+    'nothing parsed; table above) cost 1.28× nginx per request in the final run (27.0 vs 21.1 µs) and 1.36× in the one before, ' +
+    'Gatehouse 1.62× (34.1 µs) and 1.77×: HTTP parsing, routing, header rewriting and the pool cost ~7–8 µs per request over the ' +
+    'relay, and the relay\'s own excess over nginx is Node\'s streams (a `--cpu-prof` of a worker after these changes: native writes ' +
+    '~40% of samples, no JS function of Gatehouse\'s over 2.5%).',
   '- **CPU per full handshake.** Profiled: Node\'s `onSession` (the `newSession`/`resumeSession` listeners of the session-id cache) took ' +
     '34.5% of self time: with a listener attached Node holds every ClientHello for JS and copies every new session into JS. **Fix:** no ' +
     'session-id cache while session tickets are on (they are shared by all workers). **Bought:** 7–16% less CPU per full ECDSA handshake in ' +
@@ -40,7 +44,11 @@ export const FINDINGS = [
     '**Bought:** 1,983 → 1,577 µs CPU per full ECDSA handshake (medians of 3, same run, nginx 858 µs; `node bench/run --only ' +
     'keepalive,handshake,resumed --targets gatehouse-n,gatehouse-n-os,nginx --runs 3 --seconds 4` before the switch), both workers 48–52% ' +
     'busy, keep-alive unchanged; the `GATEHOUSE_SCHEDULING=round_robin` row shows the hand-off\'s cost in this run ' +
-    '(packages/gateway/README.md, "Cluster scheduling").',
+    '(packages/gateway/README.md, "Cluster scheduling"). **Then (2026-11-29):** the runner warmed a target\'s handshake path for 2 s ' +
+    'per certificate, but a Gatehouse worker\'s CPU per full ECDSA handshake kept falling for 10–15 s of handshakes (1,225 → ' +
+    '~800–900 µs over eight 4 s windows in one run, TurboFan ~10% of `perf` samples at the start): each target now gets at least three ' +
+    'unrecorded 2 s runs per certificate, then more until two agree within 10%. Between runs on this machine the same build measured ' +
+    '800–1,700 µs per handshake (nginx 480–1,070), so the ratio is read per run.',
   '- **Streaming.** Profiled (`perf record` of both workers, and of nginx\'s, during the 10 MiB download): per MiB both spent about the ' +
     'same in AES-GCM and in the kernel; the ~0.5 ms/MiB more that Gatehouse used was Node\'s work per chunk: a new 64 KiB Buffer per ' +
     'upstream read (malloc, page faults, scavenges) and, for every 64 KiB, a pause and resume of the upstream socket (two `epoll_ctl`), ' +
@@ -52,10 +60,15 @@ export const FINDINGS = [
     '581 MB/s (`node bench/ab-builds.mjs download 5 <before>/cli.js packages/gateway/dist/cli.js`; read buffer of 64 KiB / 256 KiB / ' +
     '1 MiB: 1.69 / 1.33 / 1.33 ms/MiB), uploads 2.43 → 2.26 ms/MiB (`upload 5`); in the full runs, downloads went from 0.71× to ' +
     '1.22× and 1.04× nginx (this session\'s two runs). A review clean-up afterwards (only the bytes written are copied, ' +
-    'not the whole read) measured 1.00 vs 1.00 ms/MiB (`ab-builds.mjs download 4`): no change, as intended. **Left:** uploads stay at 0.73–0.80× nginx. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
+    'not the whole read) measured 1.00 vs 1.00 ms/MiB (`ab-builds.mjs download 4`): no change, as intended. **Left:** uploads stayed at 0.71–0.80× nginx in earlier runs. In Node a TLS read copies every 16 KiB record twice more than nginx does ' +
     '(OpenSSL\'s record buffer → a stack buffer in TLSWrap::ClearOut → a new JS Buffer), calls JS once per record and frees the ' +
     'Buffer through the GC (libc `memmove` and `malloc`/`free` were 15% of a worker\'s samples while uploading, nginx\'s libc 7%); the ' +
-    'Node floor, which only reads and discards the body, reaches 1.38× nginx because it writes nothing on.',
+    'Node floor, which only reads and discards the body, reaches 1.38× nginx because it writes nothing on. **Then (2026-11-29):** the ' +
+    'relay floor pays for the write on: in the 05:16 run it reached 0.93× nginx up (0.75–0.96× by round) and Gatehouse 0.93× (0.86–0.95×); ' +
+    'in the final run the relay 1.03× (0.97–1.10×) and Gatehouse 0.78× (0.73 / 1.00 / 0.83): within reach for a Node proxy, and ' +
+    'Gatehouse\'s upload path is at the relay\'s cost in some rounds and up to a quarter slower in others. Not found yet: what the ' +
+    'plain `pipe()` does cheaper in those rounds. Writing each record upstream as it arrives instead of corking a loop turn\'s records ' +
+    'into one `writev` costs 1.10× the CPU per MiB (`ab-builds.mjs upload 7`, lower in 1 of 7 rounds): the cork stays.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
@@ -75,6 +88,14 @@ export const FINDINGS = [
     'while nginx (47% busy) and the floor (68%) keep theirs at 10–30 ms. The latency table\'s CPU columns show this per run. A `perf` ' +
     'profile at that rate is flat (no function over 5%: scheduler switches, stream plumbing, prom-client\'s label hashing ~4%, ' +
     'response-head parsing ~4%). Even the Node floor misses 1 ms added p99 here (so does nginx), and the tail comes from the two ' +
-    'workers and the floating upstream sharing one core and the open-loop cost per request, not from a hot spot.',
+    'workers and the floating upstream sharing one core and the open-loop cost per request, not from a hot spot. **Final run:** the ' +
+    'rate is half of Gatehouse\'s own keep-alive maximum (14,309 req/s), where its open-loop cost (54–55 µs per request, 34 under wrk) ' +
+    'keeps its core 77–79% busy; its p99 (116–255 ms) is the client\'s send lag (112–252 ms): requests waiting for one of the 50 ' +
+    'connections. At the same rate nginx is 40–47% busy, the Node floor 55–76%, the relay 63–73%, and even they get 12–83 ms p99 ' +
+    'here, as does the direct upstream 7–15 ms: the VM\'s stalls, not the targets, set these tails.',
+  '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
+    '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
+    'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
+    '--seconds 4`); CPU per request 51.9 vs 51.7 µs: 5,000 APIs and 500 certificates cost nothing measurable per request (Map lookups).',
   ''
 ]
