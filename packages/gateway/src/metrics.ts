@@ -94,9 +94,26 @@ export function createWorkerMetrics (slot: number | null): WorkerMetrics {
   if (slot !== null) collectDefaultMetrics(registry, { worker: String(slot) })
   return {
     registry,
-    requests: new HotCounter('gatehouse_http_requests_total', 'Requests answered, by API, method and status code.', ['api', 'method', 'code'], registry),
-    requestDuration: new HotHistogram('gatehouse_http_request_duration_seconds', 'Time from request head to the end of the response, by API.', 'api', LATENCY_BUCKETS, registry),
-    upstreamDuration: new HotHistogram('gatehouse_upstream_request_duration_seconds', 'Time from sending the request upstream to its response head, by API.', 'api', LATENCY_BUCKETS, registry),
+    requests: new HotCounter({
+      name: 'gatehouse_http_requests_total',
+      help: 'Requests answered, by API, method and status code.',
+      labelNames: ['api', 'method', 'code'],
+      registry
+    }),
+    requestDuration: new HotHistogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'Time from request head to the end of the response, by API.',
+      labelName: 'api',
+      buckets: LATENCY_BUCKETS,
+      registry
+    }),
+    upstreamDuration: new HotHistogram({
+      name: 'gatehouse_upstream_request_duration_seconds',
+      help: 'Time from sending the request upstream to its response head, by API.',
+      labelName: 'api',
+      buckets: LATENCY_BUCKETS,
+      registry
+    }),
     activeConnections: new Gauge({
       name: 'gatehouse_http_active_connections',
       help: 'Client connections currently open on the public listeners.',

@@ -63,9 +63,9 @@ export class HotCounter extends HotMetric<CounterChild> {
   readonly type = 'counter'
   readonly labelNames: readonly string[]
 
-  constructor (name: string, help: string, labelNames: readonly string[], registry: Prom.Registry) {
-    super(name, help, registry)
-    this.labelNames = labelNames
+  constructor (opts: { name: string, help: string, labelNames: readonly string[], registry: Prom.Registry }) {
+    super(opts.name, opts.help, opts.registry)
+    this.labelNames = opts.labelNames
   }
 
   /** The child of these label values (in labelNames order), created on first use. */
@@ -129,10 +129,10 @@ export class HotHistogram extends HotMetric<HistogramChild> {
   readonly labelName: string
   readonly bounds: readonly number[]
 
-  constructor (name: string, help: string, labelName: string, bounds: readonly number[], registry: Prom.Registry) {
-    super(name, help, registry)
-    this.labelName = labelName
-    this.bounds = bounds
+  constructor (opts: { name: string, help: string, labelName: string, buckets: readonly number[], registry: Prom.Registry }) {
+    super(opts.name, opts.help, opts.registry)
+    this.labelName = opts.labelName
+    this.bounds = opts.buckets
   }
 
   /** The child of this label value, created on first use. */
