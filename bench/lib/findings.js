@@ -68,7 +68,9 @@ export const FINDINGS = [
     'in the final run the relay 1.03× (0.97–1.10×) and Gatehouse 0.78× (0.73 / 1.00 / 0.83): within reach for a Node proxy, and ' +
     'Gatehouse\'s upload path is at the relay\'s cost in some rounds and up to a quarter slower in others. Not found yet: what the ' +
     'plain `pipe()` does cheaper in those rounds. Writing each record upstream as it arrives instead of corking a loop turn\'s records ' +
-    'into one `writev` costs 1.10× the CPU per MiB (`ab-builds.mjs upload 7`, lower in 1 of 7 rounds): the cork stays.',
+    'into one `writev` costs 1.10× the CPU per MiB (`ab-builds.mjs upload 7`, lower in 1 of 7 rounds): the cork stays. The relay\'s ' +
+    'own settings (16 KiB write high-water mark, no cork) measured 1.00× Gatehouse\'s per MiB and 16 KiB with the cork 1.50× ' +
+    '(`ab-builds.mjs upload 7`, paired medians): neither explains it.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
