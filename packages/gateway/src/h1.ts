@@ -105,15 +105,76 @@ function lengthValue (s: string, from: number, to: number): number {
   return n
 }
 
-// The run of forwarded lines from `run` up to `to`, CRLFs included ('' when there is none).
-function runUpTo (head: string, run: number, to: number): string {
-  return run === -1 ? '' : head.slice(run, to)
-}
+// The field lines of a head, one at a time, for both parsers. The lines kept
+// (forwarded or relayed) are copied as sent, a run of consecutive lines per
+// slice: a run ends where a line is dropped. One cursor per module: parsing
+// is synchronous and never re-entered.
+class FieldLines {
+  head = ''
+  pos = 0
+  lineStart = 0
+  colon = 0
+  end = 0
+  /** The current field's name, lower-cased. */
+  name = ''
+  /** Start of the current run of kept lines, -1 when none. */
+  run = -1
+  kept = ''
 
-// The run that reaches the end of the head, with the CRLF its last line lacks there.
-function lastRun (head: string, run: number): string {
-  return run === -1 ? '' : `${head.slice(run)}\r\n`
+  start (head: string, pos: number): this {
+    this.head = head
+    this.pos = pos
+    this.run = -1
+    this.kept = ''
+    return this
+  }
+
+  /** Moves to the next line: 1 = a field, 0 = no more lines, -1 = not `token ":" value` (an obs-fold line has no token). */
+  next (): number {
+    const head = this.head
+    const pos = this.pos
+    if (pos >= head.length) return 0
+    // The head's regex left no bare LF: every LF ends a CRLF.
+    const lf = head.indexOf('\n', pos)
+    const end = lf === -1 ? head.length : lf - 1
+    const colon = head.indexOf(':', pos)
+    if (colon <= pos || colon > end || !isToken(head, pos, colon)) return -1
+    this.lineStart = pos
+    this.colon = colon
+    this.end = end
+    this.pos = end + 2
+    this.name = head.slice(pos, colon).toLowerCase()
+    return 1
+  }
+
+  /** The value without its OWS. */
+  value (): string { return trimOws(this.head, this.colon + 1, this.end) }
+  /** The value as a Content-Length, or -1. */
+  length (): number { return lengthValue(this.head, this.colon + 1, this.end) }
+  /** A tab in the value (llhttp reads `close<TAB>` and `5<TAB>` differently: left to node:http). */
+  valueHasTab (): boolean { return this.head.lastIndexOf('\t', this.end) > this.colon }
+
+  /** The current line goes on. */
+  keep (): void {
+    if (this.run === -1) this.run = this.lineStart
+  }
+
+  /** The current line is dropped: the run before it is copied. */
+  drop (): void {
+    if (this.run === -1) return
+    this.kept += this.head.slice(this.run, this.lineStart)
+    this.run = -1
+  }
+
+  /** The kept lines, each with its CRLF (the head's last line lacks one). */
+  fields (): string {
+    const out = this.run === -1 ? this.kept : `${this.kept}${this.head.slice(this.run)}\r\n`
+    this.head = ''
+    this.kept = ''
+    return out
+  }
 }
+const LINES = new FieldLines()
 
 /** Parses a request head (without its final CRLFCRLF); null = not in the fast subset. */
 export function parseRequestHead (head: string): RequestHead | null {
@@ -135,33 +196,21 @@ export function parseRequestHead (head: string): RequestHead | null {
   let close = false
   let requestId: string | null = null
   let forwardedFor: string | null = null
-  let fields = ''
-  // Start of the current run of forwarded lines, copied as sent in one slice
-  // when a dropped line (or the end of the head) closes it.
-  let run = -1
   let count = 0
-  let pos = lineEnd + 2
-  while (pos < head.length) {
+  const f = LINES.start(head, lineEnd + 2)
+  let at: number
+  while ((at = f.next()) === 1) {
     if (++count > MAX_FIELDS) return null
-    const lf = head.indexOf('\n', pos)
-    const end = lf === -1 ? head.length : lf - 1
-    const colon = head.indexOf(':', pos)
-    if (colon <= pos || colon > end) return null // also an obs-fold line (starts with SP/HTAB: no token)
-    if (!isToken(head, pos, colon)) return null
-    const lineStart = pos
-    pos = end + 2
-    const lower = head.slice(lineStart, colon).toLowerCase()
-    switch (lower) {
+    switch (f.name) {
       case 'host': {
-        const value = trimOws(head, colon + 1, end)
+        const value = f.value()
         if (host !== null || value === '') return null
         host = value
         break
       }
       case 'content-length': {
-        // llhttp refuses a tab after the digits (400): any tab goes to node:http.
-        const n = lengthValue(head, colon + 1, end)
-        if (contentLength !== -1 || n === -1 || head.lastIndexOf('\t', end) > colon) return null
+        const n = f.length()
+        if (contentLength !== -1 || n === -1 || f.valueHasTab()) return null
         contentLength = n
         break
       }
@@ -173,9 +222,8 @@ export function parseRequestHead (head: string): RequestHead | null {
       case 'proxy-connection':
         return null
       case 'connection': {
-        // llhttp does not read `close<TAB>` as close: tabs go to node:http.
-        if (head.lastIndexOf('\t', end) > colon) return null
-        const v = trimOws(head, colon + 1, end).toLowerCase()
+        if (f.valueHasTab()) return null
+        const v = f.value().toLowerCase()
         if (v === 'keep-alive') break
         if (v === 'close') { close = true; break }
         if (!connectionIsPlain(v)) return null
@@ -184,12 +232,12 @@ export function parseRequestHead (head: string): RequestHead | null {
       }
       case 'x-request-id': {
         // Joined like node:http joins duplicates (then refused as an id by the proxy).
-        const value = trimOws(head, colon + 1, end)
+        const value = f.value()
         requestId = requestId === null ? value : `${requestId}, ${value}`
         break
       }
       case 'x-forwarded-for': {
-        const value = trimOws(head, colon + 1, end)
+        const value = f.value()
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`
         break
       }
@@ -201,17 +249,15 @@ export function parseRequestHead (head: string): RequestHead | null {
       case 'trailers':
         break
       default:
-        if (!lower.startsWith('proxy-')) {
-          if (run === -1) run = lineStart
+        if (!f.name.startsWith('proxy-')) {
+          f.keep()
           continue
         }
     }
-    // This line is not forwarded: the run of lines before it is.
-    fields += runUpTo(head, run, lineStart)
-    run = -1
+    f.drop()
   }
-  fields += lastRun(head, run)
-  if (host === null) return null
+  const fields = f.fields()
+  if (at === -1 || host === null) return null
   return { method, target, host, contentLength, close, requestId, forwardedFor, fields }
 }
 
@@ -253,34 +299,24 @@ export function parseResponseHead (head: string): ResponseHead | null {
   let te: string | null = null
   let listed: Set<string> | null = null
   let hasDate = false
-  let fields = ''
-  // Relayed lines go out as sent, a run per slice (as in parseRequestHead).
-  let run = -1
-  let pos = lineEnd + 2
-  while (pos < head.length) {
-    const lf = head.indexOf('\n', pos)
-    const end = lf === -1 ? head.length : lf - 1
-    const colon = head.indexOf(':', pos)
-    if (colon <= pos || colon > end) return null
-    if (!isToken(head, pos, colon)) return null
-    const lineStart = pos
-    pos = end + 2
-    const lower = head.slice(lineStart, colon).toLowerCase()
-    switch (lower) {
+  const f = LINES.start(head, lineEnd + 2)
+  let at: number
+  while ((at = f.next()) === 1) {
+    switch (f.name) {
       case 'content-length': {
-        const n = lengthValue(head, colon + 1, end)
+        const n = f.length()
         if (n === -1) return null
         if (contentLength !== -1 && contentLength !== n) return null
         contentLength = n
         break
       }
       case 'transfer-encoding': {
-        const value = trimOws(head, colon + 1, end)
+        const value = f.value()
         te = te === null ? value : `${te}, ${value}`
         break
       }
       case 'connection': {
-        const v = trimOws(head, colon + 1, end).toLowerCase()
+        const v = f.value().toLowerCase()
         if (v === 'keep-alive') break
         if (v === 'close') { close = true; break }
         for (const part of v.split(',')) {
@@ -300,19 +336,18 @@ export function parseResponseHead (head: string): ResponseHead | null {
         break
       case 'date':
         hasDate = true
-        if (run === -1) run = lineStart
+        f.keep()
         continue
       default:
-        if (!lower.startsWith('proxy-')) {
-          if (run === -1) run = lineStart
+        if (!f.name.startsWith('proxy-')) {
+          f.keep()
           continue
         }
     }
-    // This line is not relayed: the run of lines before it is.
-    fields += runUpTo(head, run, lineStart)
-    run = -1
+    f.drop()
   }
-  fields += lastRun(head, run)
+  let fields = f.fields()
+  if (at === -1) return null
   // Names a Connection header lists are hop-by-hop too (rare: filtered only then).
   if (listed !== null) fields = withoutListed(fields, listed)
   let chunked = false
