@@ -263,7 +263,6 @@ class FastExchange implements Answered {
   upError = ''
   gotResponseByte = false
   resHeadBuf: Buffer | null = null
-  upCorked = false
   resStarted = false
   /** The client response head, until written with the first body bytes. */
   headOut: string | null = null
@@ -361,10 +360,9 @@ class FastExchange implements Answered {
     if (take > 0 && up !== null && !up.destroyed) {
       // A TLS read yields 16 KiB records one callback each: with more body to
       // come, the writes of this turn of the loop leave in one writev.
-      if (this.reqLeft > 0 && !this.upCorked) {
-        this.upCorked = true
+      if (this.reqLeft > 0 && up.writableCorked === 0) {
         up.cork()
-        setImmediate(uncorkUp, this)
+        setImmediate(uncork, up)
       }
       // Backpressure: stop reading the client until the upstream drains.
       if (!up.write(take === b.length ? b : b.subarray(0, take))) this.client.pause()
@@ -722,10 +720,9 @@ function writeJoined (client: TLSSocket, head: string, body: Buffer): boolean {
   return client.write(out)
 }
 
-function uncorkUp (ex: FastExchange): void {
-  ex.upCorked = false
-  const up = ex.up
-  if (up !== null) up.uncork()
+// The socket corked, not the exchange's current one: a retry may have replaced it.
+function uncork (s: Socket): void {
+  s.uncork()
 }
 
 function resumeConn (conn: FastConn): void {
