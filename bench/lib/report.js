@@ -94,8 +94,8 @@ const needs = (r, floorId = 'node-floor') => `needs ${floorId}${r.absolute ? '' 
 
 // The two floors: the Node floor (no upstream at all) and the relay floor (an upstream leg, no HTTP).
 const FLOORS = {
-  'node-floor': { name: 'the floor', column: 'Node floor', misses: 'for Node here: even a server that proxies nothing misses it', verdict: 'out of reach for Node: even the floor misses it' },
-  'node-relay': { name: 'the relay', column: 'relay floor', misses: 'for a Node proxy here: even a TLS relay that parses nothing misses it', verdict: 'out of reach for a Node proxy: even the relay misses it' }
+  'node-floor': { name: 'the floor', column: 'Node floor', ratioColumn: 'floor ÷ nginx', misses: 'for Node here: even a server that proxies nothing misses it', verdict: 'out of reach for Node: even the floor misses it' },
+  'node-relay': { name: 'the relay', column: 'relay floor', ratioColumn: 'relay floor ÷ nginx', misses: 'for a Node proxy here: even a TLS relay that parses nothing misses it', verdict: 'out of reach for a Node proxy: even the relay misses it' }
 }
 
 /** The floor's figure, with its spread by round for an absolute bar. */
@@ -149,10 +149,10 @@ function targetText (r, name = 'the floor') {
   return `≥ ${unitText(r.target, r.unit)} (${fmt(r.target / r.nginx, 2)}× nginx, ${fmt(r.target / r.floor, 2)}× ${name})`
 }
 
-// The verdict table of one floor's rows (floorVerdicts); `column` names the floor.
-function floorTable (rows, column, verdict, floorId) {
-  const name = FLOORS[floorId].name
-  return table(['bar', column, `${column.replace('Node floor', 'floor')} ÷ nginx`, 'verdict', 'next-best target (same run)', 'Gatehouse', 'Gatehouse vs next-best'], rows.map((r) => [
+// The verdict table of one floor's rows (floorVerdicts).
+function floorTable (rows, floorId) {
+  const { name, column, ratioColumn, verdict } = FLOORS[floorId]
+  return table(['bar', column, ratioColumn, 'verdict', 'next-best target (same run)', 'Gatehouse', 'Gatehouse vs next-best'], rows.map((r) => [
     r.bar,
     Number.isFinite(r.floor) ? floorText(r) : 'not measured',
     Number.isFinite(r.floorRatio) || (r.absolute && Number.isFinite(r.floor)) ? floorRatioText(r) : 'n/a',
@@ -170,7 +170,7 @@ function relayBlock (relay, labels) {
   out.push('')
   out.push(`The relay floor is “${labels['node-relay'] ?? 'node:tls piped to the upstream'}”: TLS terminated by Node and each connection piped byte for byte to its own upstream connection — the Node floor's work plus the upstream leg every proxy has, and nothing an HTTP proxy adds (no parsing, routing, rewriting or pool). A bar the Node floor meets but the relay misses is out of reach for any proxy built on Node's streams here; the next-best target is set on top of the relay by the same rules as above.`)
   out.push('')
-  out.push(floorTable(relay.filter((r) => r.reachable !== null), 'relay floor', FLOORS['node-relay'].verdict, 'node-relay'))
+  out.push(floorTable(relay.filter((r) => r.reachable !== null), 'node-relay'))
   return out
 }
 
@@ -180,7 +180,7 @@ function floorBlock (floor, labels, profile) {
   out.push('')
   out.push(`The Node floor is ${labels['node-floor'] ? `“${labels['node-floor']}”` : '`node:https` answering the bench\'s requests itself on the same worker count'}, pinned like the proxies: no upstream, no routing, no proxying — the least any Node TLS HTTP server costs on this machine per request, per handshake, per streamed MiB, in memory while streaming and in added latency at the same rate. Where even the floor misses a bar, that bar is out of reach for Node here, and the next-best target grants the bar's allowance on top of the floor instead: for a ratio to nginx, the same allowance over nginx; for an absolute bar, the headroom the bar leaves nginx (memory) or the direct upstream (added latency) (rules in bench/README.md, “The bar”). The bar table above still reports the bar itself.`)
   out.push('')
-  out.push(floorTable(floor, 'Node floor', FLOORS['node-floor'].verdict, 'node-floor'))
+  out.push(floorTable(floor, 'node-floor'))
   const groups = profile?.native?.groups ?? []
   if (groups.length > 0) {
     out.push('')
