@@ -281,11 +281,29 @@ test('a target that never completes the TCP handshake is skipped after upstream.
   }
 })
 
+/** Runs `body` against a data plane whose one API, `<name>.test`, proxies to a raw TCP upstream that `onSocket` serves. */
+async function withRawUpstream (name: string, onSocket: (s: net.Socket) => void, api: { timeoutMs?: number }, body: (port: number, plane: DataPlane) => Promise<void>): Promise<void> {
+  const up = net.createServer(onSocket)
+  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
+  const domain = `${name}.test`
+  const leaf = pki.leaf(name, [domain])
+  const p2 = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: [domain] }],
+    apis: [{ name, domain, targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`], ...api }]
+  }))
+  try {
+    await body((await p2.listen()).https.port, p2)
+  } finally {
+    await p2.drain(500)
+    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
+  }
+}
+
 test('end-to-end fields are relayed as sent and in order, hop-by-hop ones dropped wherever they stand', async () => {
   // A raw upstream: records each request head, answers with fields whose
   // hop-by-hop lines sit between, before and after the end-to-end ones.
   const heads: string[] = []
-  const up = net.createServer((s) => {
+  await withRawUpstream('relay', (s) => {
     let got = ''
     s.on('data', (d) => {
       got += d.toString('latin1')
@@ -297,15 +315,7 @@ test('end-to-end fields are relayed as sent and in order, hop-by-hop ones droppe
       s.write('HTTP/1.1 200 OK\r\nX-One: a\r\nConnection: keep-alive\r\nX-Two:b\r\nX-Three:  c  \r\nContent-Length: 2\r\nProxy-Foo: p\r\n' +
         (lastDropped ? 'X-Four: d\r\nKeep-Alive: timeout=5\r\n\r\nok' : 'Keep-Alive: timeout=5\r\nX-Four: d\r\n\r\nok'))
     })
-  })
-  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
-  const leaf = pki.leaf('r', ['relay.test'])
-  const p2 = createDataPlane(makeTable({
-    certs: [{ ...leaf, domains: ['relay.test'] }],
-    apis: [{ name: 'relay', domain: 'relay.test', targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`] }]
-  }))
-  try {
-    const port2 = (await p2.listen()).https.port
+  }, {}, async (port2, p2) => {
     for (const path of ['/last-kept', '/last-dropped']) {
       const out = await rawTls(port2, 'relay.test', pki.caPem,
         `GET ${path} HTTP/1.1\r\nX-A: 1\r\nhost: relay.test\r\nX-B:2\r\nKeep-Alive: 5\r\nX-C:  spaced  \r\nTE: trailers\r\nProxy-Authorization: x\r\nX-D: last\r\nconnection: close\r\n\r\n`)
@@ -320,56 +330,34 @@ test('end-to-end fields are relayed as sent and in order, hop-by-hop ones droppe
       assert.not.match(sent, /\r\n(te|proxy-authorization|keep-alive):/i)
     }
     assert.is(p2.fastStats.requests, 2, 'both took the fast path')
-  } finally {
-    await p2.drain(500)
-    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
-  }
+  })
 })
 
 test('framing with NBSP around its value is refused with 502, as llhttp refuses it on the full path', async () => {
   // String#trim would strip U+00A0 and read these as a length of 2 and as chunked.
-  const up = net.createServer((s) => {
+  await withRawUpstream('nbsp', (s) => {
     s.once('data', (d) => {
       const te = d.toString('latin1').startsWith('GET /te')
       s.end(te ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\xa0\r\n\r\n2\r\nok\r\n0\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\xa0\r\n\r\nok', 'latin1')
     })
-  })
-  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
-  const leaf = pki.leaf('n', ['nbsp.test'])
-  const p2 = createDataPlane(makeTable({
-    certs: [{ ...leaf, domains: ['nbsp.test'] }],
-    apis: [{ name: 'nbsp', domain: 'nbsp.test', targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`] }]
-  }))
-  try {
-    const port2 = (await p2.listen()).https.port
+  }, {}, async (port2, p2) => {
     for (const path of ['/length', '/te']) {
       const r = await request({ port: port2, host: 'nbsp.test', path, ca: pki.caPem })
       assert.is(r.status, 502, path)
     }
     assert.is(p2.fastStats.requests, 2, 'answered by the fast path')
-  } finally {
-    await p2.drain(500)
-    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
-  }
+  })
 })
 
 test('an idle pooled upstream connection outlives its API timeout and is closed by the gateway within POOL_IDLE_MS (4 s)', async () => {
   // A keep-alive upstream that never closes on its own, recording when the gateway hangs up.
   const conns: Array<{ ended: number }> = []
-  const up = net.createServer((s) => {
+  await withRawUpstream('idle', (s) => {
     const c = { ended: 0 }
     conns.push(c)
     s.on('data', (d) => { if (d.includes('\r\n\r\n')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok') })
     s.on('end', () => { c.ended = Date.now(); s.end() })
-  })
-  await new Promise<void>((resolve) => { up.listen(0, '127.0.0.1', resolve) })
-  const leaf = pki.leaf('i', ['idle.test'])
-  const p2 = createDataPlane(makeTable({
-    certs: [{ ...leaf, domains: ['idle.test'] }],
-    apis: [{ name: 'idle', domain: 'idle.test', targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`], timeoutMs: 300 }]
-  }))
-  try {
-    const port2 = (await p2.listen()).https.port
+  }, { timeoutMs: 300 }, async (port2) => {
     assert.is((await request({ port: port2, host: 'idle.test', path: '/a', ca: pki.caPem })).status, 200)
     // Idle for longer than the API's 300 ms timeout: still pooled, and reused.
     await sleep(800)
@@ -382,10 +370,7 @@ test('an idle pooled upstream connection outlives its API timeout and is closed 
     // The gateway, not the upstream, closed it, before a Node upstream's 5 s
     // keep-alive timeout would (4 s plus slack for a busy test machine's timers).
     assert.ok(idle > 1000 && idle < 4500, `closed after ${idle} ms idle`)
-  } finally {
-    await p2.drain(500)
-    await new Promise<void>((resolve) => { up.close(() => { resolve() }) })
-  }
+  })
 })
 
 test.run()
