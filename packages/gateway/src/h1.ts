@@ -159,6 +159,12 @@ class FieldLines {
     if (this.run === -1) this.run = this.lineStart
   }
 
+  /** Any other field: goes on, unless a `Proxy-*` one (hop-by-hop between a client and its proxy). */
+  relay (): void {
+    if (this.name.startsWith('proxy-')) this.drop()
+    else this.keep()
+  }
+
   /** The current line is dropped: the run before it is copied. */
   drop (): void {
     if (this.run === -1) return
@@ -249,10 +255,8 @@ export function parseRequestHead (head: string): RequestHead | null {
       case 'trailers':
         break
       default:
-        if (!f.name.startsWith('proxy-')) {
-          f.keep()
-          continue
-        }
+        f.relay()
+        continue
     }
     f.drop()
   }
@@ -339,10 +343,8 @@ export function parseResponseHead (head: string): ResponseHead | null {
         f.keep()
         continue
       default:
-        if (!f.name.startsWith('proxy-')) {
-          f.keep()
-          continue
-        }
+        f.relay()
+        continue
     }
     f.drop()
   }
