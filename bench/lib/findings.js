@@ -32,7 +32,10 @@ export const FINDINGS = [
     'nothing parsed; table above) cost 1.28× nginx per request in the final run (27.0 vs 21.1 µs) and 1.36× in the one before, ' +
     'Gatehouse 1.62× (34.1 µs) and 1.77×: HTTP parsing, routing, header rewriting and the pool cost ~7–8 µs per request over the ' +
     'relay, and the relay\'s own excess over nginx is Node\'s streams (a `--cpu-prof` of a worker after these changes: native writes ' +
-    '~40% of samples, no JS function of Gatehouse\'s over 2.5%).',
+    '~40% of samples, no JS function of Gatehouse\'s over 2.5%). A review clean-up afterwards (both head parsers on one field-line ' +
+    'cursor, the upload cork read from the socket) measured 1.025× the CPU per request of the build before it, median of per-round ratios, ' +
+    'lower in 2 of 7 rounds (`node bench/ab-builds.mjs keepalive 7 <bcc88da>/cli.js packages/gateway/dist/cli.js`, a slow phase of the ' +
+    'machine: 56–112 µs per request for both), and the parsers 1.0–1.1 µs per response head either way: no change beyond the noise.',
   '- **CPU per full handshake.** Profiled: Node\'s `onSession` (the `newSession`/`resumeSession` listeners of the session-id cache) took ' +
     '34.5% of self time: with a listener attached Node holds every ClientHello for JS and copies every new session into JS. **Fix:** no ' +
     'session-id cache while session tickets are on (they are shared by all workers). **Bought:** 7–16% less CPU per full ECDSA handshake in ' +
