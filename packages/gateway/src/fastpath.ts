@@ -25,6 +25,7 @@ import { acceptRequestId, admit, answerClientError, errorBody, recordRequest, re
 import { POOL_IDLE_MS, POOL_MAX_FREE, type UpstreamPool } from './pool.js'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { kBytesRead } from './symbols.js'
+import { readInto, reserve, scratch, owned } from './client-read.js'
 
 /** What the fast path needs from the data plane besides PlaneState. */
 export interface FastPlane extends PlaneState {
@@ -60,6 +61,8 @@ export class FastConn {
   timerMs = -1
   /** No request has started yet: its timeout is the headers timeout, answered 408. */
   fresh = true
+  /** The next read lands in a reserved body-slab region, not the shared scratch (client-read.ts). */
+  inSlab = false
   constructor (plane: FastPlane, socket: TLSSocket) {
     this.plane = plane
     this.socket = socket
@@ -74,6 +77,14 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
   for (const [event, handler] of CLIENT_HANDLERS) socket.on(event, handler)
   const t = plane.current.table.timeouts
   clientTimer(conn, t.headersMs > 0 ? t.headersMs : t.keepAliveMs)
+  if (readInto(socket, onClientRead, nextClientRead)) {
+    // Bytes pushed before the switch (a request that came with the handshake's last flight).
+    const early = socket.readableLength > 0 ? socket.read() as Buffer | null : null
+    socket.resume()
+    if (early !== null) onClientData.call(socket, early)
+  } else {
+    socket.on('data', onClientData)
+  }
 }
 
 // A Node socket timeout is an idle timer every read and write refreshes; it is
@@ -103,6 +114,42 @@ function onClientData (this: TLSSocket, chunk: Buffer): void {
   } catch (err) {
     crashed(connOf(this), err)
   }
+}
+
+// The connection whose read was just handled: the generator net calls after
+// each read (nextClientRead) takes no arguments.
+let reading: FastConn | null = null
+
+function onClientRead (this: TLSSocket, n: number, buf: Buffer): boolean {
+  const conn = connOf(this)
+  reading = conn
+  const chunk = n === buf.length ? buf : buf.subarray(0, n)
+  // node:http did not take the handle over (it does unless it cannot): feed its 'data' listener.
+  if (conn.handedOff) return this.push(Buffer.from(chunk))
+  try {
+    clientData(this, chunk)
+    // A pipelined request, or bytes after a body: kept past this read.
+    if (conn.pending !== null) conn.pending = owned(conn.pending)
+  } catch (err) {
+    crashed(conn, err)
+  }
+  return true
+}
+
+// A connection streaming a request body reads into regions that the writes
+// upstream may keep; any other into the shared scratch.
+function nextClientRead (): Buffer | undefined {
+  const conn = reading
+  reading = null
+  if (conn === null) return undefined
+  const ex = conn.ex
+  if (ex !== null && !ex.reqDone && !conn.handedOff) {
+    conn.inSlab = true
+    return reserve()
+  }
+  if (!conn.inSlab) return undefined
+  conn.inSlab = false
+  return scratch()
 }
 
 function crashed (conn: FastConn, err: unknown): void {
@@ -176,7 +223,7 @@ function onClientClose (this: TLSSocket): void {
 
 // The client socket's handlers while the fast path serves it (removed by handOff).
 const CLIENT_HANDLERS: ReadonlyArray<readonly [string, (this: TLSSocket, ...args: any[]) => void]> = [
-  ['data', onClientData], ['drain', onClientDrain], ['timeout', onClientTimeout],
+  ['drain', onClientDrain], ['timeout', onClientTimeout],
   ['end', onClientEnd], ['error', onClientError], ['close', onClientClose]
 ]
 
@@ -184,13 +231,14 @@ const CLIENT_HANDLERS: ReadonlyArray<readonly [string, (this: TLSSocket, ...args
 function handOff (conn: FastConn): void {
   const socket = conn.socket
   for (const [event, handler] of CLIENT_HANDLERS) socket.removeListener(event, handler)
+  socket.removeListener('data', onClientData)
   socket.setTimeout(0)
   conn.handedOff = true
   conn.plane.fastConnections.delete(conn)
   conn.plane.fastStats.handoffs++
   socket.pause()
   if (conn.pending !== null) {
-    socket.unshift(conn.pending)
+    socket.unshift(owned(conn.pending))
     conn.pending = null
   }
   conn.plane.handOff(socket)
@@ -365,7 +413,7 @@ class FastExchange implements Answered {
         setImmediate(uncork, up)
       }
       // Backpressure: stop reading the client until the upstream drains.
-      if (!up.write(take === b.length ? b : b.subarray(0, take))) this.client.pause()
+      if (!up.write(owned(take === b.length ? b : b.subarray(0, take)))) this.client.pause()
     }
     if (take < b.length) {
       const extra = b.subarray(take)
