@@ -412,8 +412,16 @@ class FastExchange implements Answered {
         up.cork()
         setImmediate(uncork, up)
       }
-      // Backpressure: stop reading the client until the upstream drains.
-      if (!up.write(owned(take === b.length ? b : b.subarray(0, take)))) this.client.pause()
+      // Backpressure: stop reading the client until the upstream drains. A
+      // turn's corked records that fill the queue leave now; the client waits
+      // only if the kernel did not take them.
+      if (!up.write(owned(take === b.length ? b : b.subarray(0, take)))) {
+        if (up.writableCorked > 0) {
+          up.uncork()
+          up.cork()
+        }
+        if (up.writableLength >= UP_WRITE_HWM) this.client.pause()
+      }
     }
     if (take < b.length) {
       const extra = b.subarray(take)
