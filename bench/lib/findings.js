@@ -73,7 +73,24 @@ export const FINDINGS = [
     'plain `pipe()` does cheaper in those rounds. Writing each record upstream as it arrives instead of corking a loop turn\'s records ' +
     'into one `writev` costs 1.10× the CPU per MiB (`ab-builds.mjs upload 7`, lower in 1 of 7 rounds): the cork stays. The relay\'s ' +
     'own settings (16 KiB write high-water mark, no cork) measured 1.00× Gatehouse\'s per MiB and 16 KiB with the cork 1.50× ' +
-    '(`ab-builds.mjs upload 7`, paired medians): neither explains it.',
+    '(`ab-builds.mjs upload 7`, paired medians): neither explains it. **Then (2026-11-29, 07:00–08:00):** three things. ' +
+    '(1) The runner warmed every target with keep-alive traffic only, so each target\'s first recorded upload round ran cold: a Gatehouse ' +
+    'worker\'s first 4 s of uploads cost 3.2–3.4 ms CPU/MiB, later rounds 1.9–2.4 (7 interleaved rounds of Gatehouse, the relay and ' +
+    'nginx; in those rounds Gatehouse/nginx up was 0.70–0.97×, median 0.87×, the relay 0.79–0.98×, median 0.87×). The stream scenario ' +
+    'now warms each instance both ways until two 2 s runs cost the same per MiB within 10%, as the handshake scenario does. ' +
+    '(2) `perf stat` of the workers\' syscalls while uploading: Gatehouse made 7.5 `epoll_ctl` per MiB, the relay 0.06. A loop turn\'s ' +
+    'records are corked, and once they filled the 256 KiB queue the client was paused, then resumed by the `drain` that followed the ' +
+    '`writev` a moment later, about four times per MiB. **Fix:** a write that fills the queue sends the corked records at once, and the ' +
+    'client is paused only if the kernel did not take them: 0.04 `epoll_ctl` per MiB, 0.925× the CPU per MiB (`ab-builds.mjs upload 9`, ' +
+    'median of per-round ratios, lower in 6 of 9). (3) Every TLS record the client sent became a new Buffer (allocated in C++, wrapped, ' +
+    'pushed through the Readable, freed by the GC). **Fix:** `client-read.ts` points the TLS handle at memory Gatehouse supplies (net\'s ' +
+    '`onread` machinery, which tls.Server sockets do not expose as an option): reads used up in their callback go to one shared 16 KiB ' +
+    'scratch buffer, request-body reads to 16 KiB regions of a 64 KiB slab that are never handed out twice, and scratch bytes that must be ' +
+    'kept (a pipelined head, a body\'s first bytes) are copied (`fastpath.test.ts` fails without either copy or with a slab region ' +
+    'reused). **Bought:** uploads 0.978×, 0.924× and 0.986× the CPU per MiB in three `ab-builds.mjs upload` runs (lower in 5–7 of 9 ' +
+    'rounds each), keep-alive 0.971× and 0.900× per request (lower in 6 of 9 both times; `ab-builds.mjs keepalive 9`). A 256 KiB ' +
+    'slab cost 22 page faults per MiB against 5 for 64 KiB (glibc maps the larger from fresh pages). In the final run, uploads 0.95× ' +
+    'nginx (per round 0.95 / 0.78 / 0.89), the relay 0.81×: the bar passes.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
@@ -82,7 +99,15 @@ export const FINDINGS = [
     'RSS sum 278 → 251 MB and CPU per MiB 2.31 → 1.57 ms (`node bench/run --only stream --targets gatehouse-n,nginx --runs 3 --seconds 4`), ' +
     'then 228 and 246 MB in this session\'s two full runs. **Left:** ~40–43 MiB of every Node process is pages of the shared `node` binary, which a sum of RSS ' +
     'counts three times (an idle `node` is 40 MiB): the Node floor itself peaks at a 235 MB sum while streaming, so that row is out of ' +
-    'reach for Node; with shared pages counted once Gatehouse is under 150 MB.',
+    'reach for Node; with shared pages counted once Gatehouse is under 150 MB. **Then (2026-11-29, 08:00):** with the stream scenario warmed ' +
+    '(above), the peaks are those of a gateway that has been streaming for a while, and they are higher for every Node target: ' +
+    'shared pages once, Gatehouse 149–154 MB by round (138–149 in the cold run before), the Node floor 154–167, the relay 154–162. ' +
+    'Out of reach by the floor rule, and Gatehouse is under both floors. Where it goes (`/proc/PID/smaps` of a warmed 2-worker ' +
+    'Gatehouse during an upload): each worker\'s glibc heap grows from 3.6 to ~25 MB and its anonymous maps from 10 to ~17 MB; the ' +
+    'primary stays at ~52 MB, 35 of them the shared `node` binary. Scavenging after 1 MiB of new Buffer memory instead of 4 did not ' +
+    'lower the peak (151–167 vs 154–163 MB over 3 rounds each), and the builds before and after the client-read change above peak ' +
+    'within the same spread (144–168 vs 159–170 MB): the heap growth is not Buffer garbage but what glibc keeps of the in-flight ' +
+    'memory (TLS records, write queues) of 8 connections streaming at full speed.',
   '- **Added p99 at half load.** The latency client started its clock before its 50 connections were open, so 50 handshakes fell inside ' +
     'the window and became every target\'s p99 (nginx +53 ms, Gatehouse +173 ms in the 23:15 run). **Fix:** connections open and warm up ' +
     'before the clock; the schedule is checked on every loop turn; the client reports its own send lag, loop delay, GC and preemptions. ' +
@@ -97,7 +122,12 @@ export const FINDINGS = [
     'rate is half of Gatehouse\'s own keep-alive maximum (14,309 req/s), where its open-loop cost (54–55 µs per request, 34 under wrk) ' +
     'keeps its core 77–79% busy; its p99 (116–255 ms) is the client\'s send lag (112–252 ms): requests waiting for one of the 50 ' +
     'connections. At the same rate nginx is 40–47% busy, the Node floor 55–76%, the relay 63–73%, and even they get 12–83 ms p99 ' +
-    'here, as does the direct upstream 7–15 ms: the VM\'s stalls, not the targets, set these tails.',
+    'here, as does the direct upstream 7–15 ms: the VM\'s stalls, not the targets, set these tails. **Then (08:00 run):** at 10,122 ' +
+    'req/s Gatehouse with 2 workers cost 64–75 µs per request (65–76% of its core) and got +55 ms p99; with 1 worker, 54–70 µs and +13 ms; ' +
+    'the relay 46–61 µs and +47 ms, the Node floor 53–63 µs and +35 ms, nginx 38–44 µs and +18 ms. Two workers on one core cost ' +
+    'Gatehouse ~10% more CPU per request than one at this rate, and a request that lands on the worker that is not running waits ' +
+    'for the other\'s time slice. Gatehouse misses the next-best targets (floor + 1 ms, relay + 1 ms) by 8–20 ms in this run, against ' +
+    '146–160 ms in the run before: the miss follows how busy its core is at the rate, i.e. its open-loop CPU per request.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
