@@ -7,7 +7,7 @@
 // gatehouse_tls_handshakes_total{resumed} must agree. One client core tops
 // out near 1,000 full handshakes/s: compare CPU per handshake, not the rate.
 import { builtin } from '../lib/load/generators.js'
-import { withCpu, withCpuPerProcess, usPer } from '../lib/measure.js'
+import { withCpu, withCpuPerProcess, usPer, warmUntilSteady } from '../lib/measure.js'
 
 const SNI = { ec: 'ec.bench.localhost', rsa: 'rsa.bench.localhost' }
 
@@ -16,25 +16,16 @@ const SNI = { ec: 'ec.bench.localhost', rsa: 'rsa.bench.localhost' }
 // (a Gatehouse worker's CPU per full ECDSA handshake fell from 1,225 to
 // ~800–900 µs over eight 4 s windows, with TurboFan ~10% of the samples
 // early on), so each running instance gets unrecorded 2 s runs of handshakes
-// per certificate: at least WARM_MIN, then until two in a row cost the same
-// CPU per handshake within 10% (at most WARM_MAX), as the keep-alive warm-up
+// per certificate: at least 3, then until two in a row cost the same
+// CPU per handshake within 10% (at most 8), as the keep-alive warm-up
 // waits for two runs that agree. Every target gets the same rule, nginx
 // included.
-const WARM_MIN = 3
-const WARM_MAX = 8
-const warmed = new WeakSet()
-async function warmUp (ctx, target) {
-  if (ctx.opts.smoke || target.instance === null || warmed.has(target.instance)) return
-  warmed.add(target.instance)
-  for (const servername of [SNI.ec, SNI.rsa]) {
-    let prev = NaN
-    for (let i = 0; i < WARM_MAX; i++) {
-      const { result: r, cpuS } = await withCpu(target, () => builtin({ mode: 'handshake', target: target.endpoint, servername, conc: 8, resume: false, durationMs: 2000 }, { cpu: ctx.plan.load, log: () => {} }))
-      const cost = usPer(cpuS, r.connections)
-      if (i + 1 >= WARM_MIN && Math.abs(cost - prev) / prev < 0.1) break
-      prev = cost
-    }
+function warmUp (ctx, target) {
+  const run = (servername) => async () => {
+    const { result: r, cpuS } = await withCpu(target, () => builtin({ mode: 'handshake', target: target.endpoint, servername, conc: 8, resume: false, durationMs: 2000 }, { cpu: ctx.plan.load, log: () => {} }))
+    return usPer(cpuS, r.connections)
   }
+  return warmUntilSteady(ctx, target, 'handshake', [run(SNI.ec), run(SNI.rsa)], { min: 3, max: 8 })
 }
 
 /** One handshake run; `resume` offers each loop's previous session. */

@@ -4,33 +4,22 @@
 // pages plus the shared ones (the node binary) counted once.
 import { closedLoop } from '../lib/load/generators.js'
 import { peakRssSampler } from '../lib/proc.js'
-import { withCpu, HOST, MiB } from '../lib/measure.js'
+import { withCpu, warmUntilSteady, HOST, MiB } from '../lib/measure.js'
 import { BIG_BYTES } from '../lib/upstream.js'
 
 // The runner's warm-up is keep-alive traffic, which leaves a JIT proxy's
 // streaming paths cold: a Gatehouse worker's first 4 s of uploads cost
 // 3.2–3.4 ms CPU/MiB, later rounds 1.9–2.4 (/proc, 7 interleaved rounds), so a
 // scenario's first round measured warm-up. Each running instance first gets
-// unrecorded 2 s runs each way, at least WARM_MIN, then until two in a row
-// cost the same CPU per MiB within 10% (at most WARM_MAX). Every target gets
-// the same rule, nginx included.
-const WARM_MIN = 2
-const WARM_MAX = 5
-const warmed = new WeakSet()
-async function warmUp (ctx, target) {
-  if (ctx.opts.smoke || target.instance === null || warmed.has(target.instance)) return
-  warmed.add(target.instance)
-  for (const upload of [false, true]) {
-    let prev = NaN
-    for (let i = 0; i < WARM_MAX; i++) {
-      const { result: r, cpuS } = await withCpu(target, () => closedLoop({
-        target: { url: target.url, hostHeader: HOST }, path: upload ? '/upload' : '/10m', conns: 8, seconds: 2, upload: upload ? BIG_BYTES : 0, cpu: ctx.plan.load, tmpDir: ctx.dir
-      }))
-      const cost = (cpuS * 1000) / ((upload ? r.requests * BIG_BYTES : r.bytes) / MiB)
-      if (i + 1 >= WARM_MIN && Math.abs(cost - prev) / prev < 0.1) break
-      prev = cost
-    }
+// unrecorded 2 s runs each way until two cost the same CPU per MiB.
+function warmUp (ctx, target) {
+  const run = (upload) => async () => {
+    const { result: r, cpuS } = await withCpu(target, () => closedLoop({
+      target: { url: target.url, hostHeader: HOST }, path: upload ? '/upload' : '/10m', conns: 8, seconds: 2, upload: upload ? BIG_BYTES : 0, cpu: ctx.plan.load, tmpDir: ctx.dir
+    }))
+    return (cpuS * 1000) / ((upload ? r.requests * BIG_BYTES : r.bytes) / MiB)
   }
+  return warmUntilSteady(ctx, target, 'stream', [run(false), run(true)], { min: 2, max: 5 })
 }
 
 async function one (ctx, target, upload) {
