@@ -13,9 +13,11 @@
 // used up within its callback (a request head, parsed into strings) goes to
 // SCRATCH, shared by every connection; one that will be kept (a body being
 // streamed upstream) goes to a region of a body slab reserved for that read
-// alone. Bytes in SCRATCH that must outlive their callback are copied
-// (`owned`); slab regions are never written twice, and a slab is left to the
-// GC once its room runs out.
+// alone (after a read of at least 4 KiB: a body sent in small records goes
+// through SCRATCH and is copied, rather than pinning a region per record).
+// Bytes in SCRATCH that must outlive their callback are copied (`owned`); slab
+// regions are never written twice, and a slab is left to the GC once its room
+// runs out.
 import net from 'node:net'
 import type { TLSSocket } from 'node:tls'
 
@@ -36,11 +38,10 @@ const KEYS = findOnreadKeys()
 // TLSWrap::ClearOut hands JS at most 16 KiB per call: a region that size is
 // never split.
 const RECORD_MAX = 16 * 1024
-// Not from Buffer's pool (only small allocations are): `owned` tells its bytes
-// by their ArrayBuffer.
-const SCRATCH = Buffer.allocUnsafe(RECORD_MAX)
+// Never from Buffer's shared pool: `owned` tells its bytes by their ArrayBuffer.
+const SCRATCH = Buffer.allocUnsafeSlow(RECORD_MAX)
 const SLAB_BYTES = 64 * 1024
-let slab = Buffer.allocUnsafe(SLAB_BYTES)
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
 let slabOff = 0
 
 /** Called with each read: `buf` holds the bytes in [0, n) until the call returns. */
@@ -68,7 +69,7 @@ export function scratch (): Buffer {
 /** A region of the body slab for one read, never handed out again. */
 export function reserve (): Buffer {
   if (SLAB_BYTES - slabOff < RECORD_MAX) {
-    slab = Buffer.allocUnsafe(SLAB_BYTES)
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
     slabOff = 0
   }
   const region = slab.subarray(slabOff, slabOff + RECORD_MAX)

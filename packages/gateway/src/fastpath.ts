@@ -119,10 +119,17 @@ function onClientData (this: TLSSocket, chunk: Buffer): void {
 // The connection whose read was just handled: the generator net calls after
 // each read (nextClientRead) takes no arguments.
 let reading: FastConn | null = null
+let readBytes = 0
+// Only a read at least this long earns the next one a reserved region: after a
+// short read the next lands in the scratch (copied by `owned` when kept), so a
+// body sent in small records neither pins 16 KiB per record in the upstream's
+// queue (UP_WRITE_HWM counts bytes, not views) nor holds a region while idle.
+const SHORT_READ = 4 * 1024
 
 function onClientRead (this: TLSSocket, n: number, buf: Buffer): boolean {
   const conn = connOf(this)
   reading = conn
+  readBytes = n
   const chunk = n === buf.length ? buf : buf.subarray(0, n)
   // node:http did not take the handle over (it does unless it cannot): feed its 'data' listener.
   if (conn.handedOff) return this.push(Buffer.from(chunk))
@@ -143,7 +150,7 @@ function nextClientRead (): Buffer | undefined {
   reading = null
   if (conn === null) return undefined
   const ex = conn.ex
-  if (ex !== null && !ex.reqDone && !conn.handedOff) {
+  if (ex !== null && !ex.reqDone && !conn.handedOff && readBytes >= SHORT_READ) {
     conn.inSlab = true
     return reserve()
   }

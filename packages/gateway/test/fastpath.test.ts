@@ -283,6 +283,39 @@ test('client reads share memory: bodies reach the upstream intact and a pipeline
   }
 })
 
+test('a body sent in 1-byte TLS records does not pin 16 KiB per record while the upstream is not writable', async () => {
+  // An upstream that never accepts: a stopped process whose one-slot backlog
+  // is full, so the gateway's connect stays pending and the body queues.
+  const child = spawn(process.execPath, ['-e', "require('node:net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 1 }, function () { process.stdout.write(String(this.address().port) + '\\n') })"], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const bport = await new Promise<number>((resolve) => { child.stdout.once('data', (b: Buffer) => { resolve(Number(b.toString().trim())) }) })
+  process.kill(child.pid as number, 'SIGSTOP')
+  const fill: net.Socket[] = []
+  for (let i = 0; i < 4; i++) fill.push(net.connect({ host: '127.0.0.1', port: bport }).on('error', () => {}))
+  const leaf = pki.leaf('s', ['s.test'])
+  const stalled = createDataPlane(makeTable({ certs: [{ ...leaf, domains: ['s.test'] }], apis: [{ name: 's', domain: 's.test', targets: [`http://127.0.0.1:${bport}`], timeoutMs: 20_000 }] }))
+  const sport = (await stalled.listen()).https.port
+  const s = await new Promise<tls.TLSSocket>((resolve, reject) => { const c = tls.connect({ host: '127.0.0.1', port: sport, servername: 's.test', ca: pki.caPem }, () => { resolve(c) }); c.on('error', reject) })
+  s.on('error', () => {})
+  try {
+    const RECORDS = 4096
+    await new Promise<void>((resolve) => s.write(`POST /x HTTP/1.1\r\nhost: s.test\r\ncontent-length: ${RECORDS + 1}\r\n\r\n`, () => { resolve() }))
+    await sleep(100)
+    const before = process.memoryUsage().arrayBuffers
+    const one = Buffer.from('a')
+    // One write at a time: each becomes its own TLS record.
+    for (let i = 0; i < RECORDS; i++) await new Promise<void>((resolve) => s.write(one, () => { resolve() }))
+    await sleep(200)
+    const grown = process.memoryUsage().arrayBuffers - before
+    // 4 KiB of body: a 16 KiB region held per record would be 64 MiB.
+    assert.ok(grown < 16 * 1024 * 1024, `ArrayBuffer memory grew ${(grown / 1048576).toFixed(1)} MiB for 4 KiB of body`)
+  } finally {
+    s.destroy()
+    await stalled.drain(500)
+    for (const f of fill) f.destroy()
+    child.kill('SIGKILL')
+  }
+})
+
 test('a WebSocket upgrade after a fast request on the same connection is tunnelled', async () => {
   // ws opens its own connection; send a fast request first on a raw socket, then the upgrade.
   const key = randomBytes(16).toString('base64')
