@@ -89,8 +89,13 @@ export const FINDINGS = [
     'kept (a pipelined head, a body\'s first bytes) are copied (`fastpath.test.ts` fails without either copy or with a slab region ' +
     'reused). **Bought:** uploads 0.978×, 0.924× and 0.986× the CPU per MiB in three `ab-builds.mjs upload` runs (lower in 5–7 of 9 ' +
     'rounds each), keep-alive 0.971× and 0.900× per request (lower in 6 of 9 both times; `ab-builds.mjs keepalive 9`). A 256 KiB ' +
-    'slab cost 22 page faults per MiB against 5 for 64 KiB (glibc maps the larger from fresh pages). In the final run, uploads 0.95× ' +
-    'nginx (per round 0.95 / 0.78 / 0.89), the relay 0.81×: the bar passes.',
+    'slab cost 22 page faults per MiB against 5 for 64 KiB (glibc maps the larger from fresh pages). A review found that a body sent ' +
+    'in tiny records pinned a 16 KiB region per record in the upstream queue (48 MiB for 4 KiB of body to an upstream not yet ' +
+    'connected): only a read of at least 4 KiB now earns the next one a region, and `fastpath.test.ts` checks the memory. All three ' +
+    'changes together against the build before them: 0.878× the CPU per MiB uploaded (lower in 7 of 7 rounds, 414 → 458 MB/s, ' +
+    '`ab-builds.mjs upload 7`) and 0.851× per keep-alive request (lower in 8 of 9, `keepalive 9`, a slow phase: 41–96 µs per ' +
+    'request). In the two full runs after these changes, uploads 0.95× nginx (07:32, per round 0.95 / 0.78 / 0.89) and 0.91× ' +
+    '(08:29, the run below), the relay 0.81× and 0.85×: the bar passes.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
@@ -101,7 +106,8 @@ export const FINDINGS = [
     'counts three times (an idle `node` is 40 MiB): the Node floor itself peaks at a 235 MB sum while streaming, so that row is out of ' +
     'reach for Node; with shared pages counted once Gatehouse is under 150 MB. **Then (2026-11-29, 08:00):** with the stream scenario warmed ' +
     '(above), the peaks are those of a gateway that has been streaming for a while, and they are higher for every Node target: ' +
-    'shared pages once, Gatehouse 149–154 MB by round (138–149 in the cold run before), the Node floor 154–167, the relay 154–162. ' +
+    'shared pages once, Gatehouse 149–154 and 149–163 MB by round in the 07:32 and 08:29 runs (138–149 in the cold run before), ' +
+    'the Node floor 154–167 and 156–163, the relay 154–162 and 152–159. ' +
     'Out of reach by the floor rule, and Gatehouse is under both floors. Where it goes (`/proc/PID/smaps` of a warmed 2-worker ' +
     'Gatehouse during an upload): each worker\'s glibc heap grows from 3.6 to ~25 MB and its anonymous maps from 10 to ~17 MB; the ' +
     'primary stays at ~52 MB, 35 of them the shared `node` binary. Scavenging after 1 MiB of new Buffer memory instead of 4 did not ' +
@@ -122,12 +128,16 @@ export const FINDINGS = [
     'rate is half of Gatehouse\'s own keep-alive maximum (14,309 req/s), where its open-loop cost (54–55 µs per request, 34 under wrk) ' +
     'keeps its core 77–79% busy; its p99 (116–255 ms) is the client\'s send lag (112–252 ms): requests waiting for one of the 50 ' +
     'connections. At the same rate nginx is 40–47% busy, the Node floor 55–76%, the relay 63–73%, and even they get 12–83 ms p99 ' +
-    'here, as does the direct upstream 7–15 ms: the VM\'s stalls, not the targets, set these tails. **Then (08:00 run):** at 10,122 ' +
+    'here, as does the direct upstream 7–15 ms: the VM\'s stalls, not the targets, set these tails. **Then (07:32 run):** at 10,122 ' +
     'req/s Gatehouse with 2 workers cost 64–75 µs per request (65–76% of its core) and got +55 ms p99; with 1 worker, 54–70 µs and +13 ms; ' +
     'the relay 46–61 µs and +47 ms, the Node floor 53–63 µs and +35 ms, nginx 38–44 µs and +18 ms. Two workers on one core cost ' +
     'Gatehouse ~10% more CPU per request than one at this rate, and a request that lands on the worker that is not running waits ' +
     'for the other\'s time slice. Gatehouse misses the next-best targets (floor + 1 ms, relay + 1 ms) by 8–20 ms in this run, against ' +
-    '146–160 ms in the run before: the miss follows how busy its core is at the rate, i.e. its open-loop CPU per request.',
+    '146–160 ms in the run before: the miss follows how busy its core is at the rate, i.e. its open-loop CPU per request. The 08:29 ' +
+    'run (below; 10,844 req/s): Gatehouse +64 ms at 69–76% of its core, the relay +44 ms at 51–60%, the Node floor +49 ms at 65–68%, ' +
+    'nginx +33 ms at 42–50%; next-best missed by 14–19 ms. A `--cpu-prof` of a worker at that rate put ~58% of its samples in the ' +
+    'native writes (`writeLatin1String` for the upstream head, with the loopback send and the upstream\'s wake-up inside it, ' +
+    '`writeBuffer` for the client) and no Gatehouse function over 1.5%.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
