@@ -41,10 +41,15 @@ export class CounterChild {
   inc (): void {
     this.value++
   }
+
+  /** Back to zero (the series stays listed once it has counted, as prom-client's). */
+  reset (): void {
+    this.value = 0
+  }
 }
 
 /** What the registry needs of a metric besides get() and reset(); registers itself. */
-abstract class HotMetric<Child> {
+abstract class HotMetric<Child extends { reset(): void }> {
   readonly name: string
   readonly help: string
   readonly aggregator = 'sum'
@@ -55,6 +60,11 @@ abstract class HotMetric<Child> {
     this.name = name
     this.help = help
     registry.registerMetric(this as unknown as Prom.Metric)
+  }
+
+  /** Zeroes every series (Registry.resetMetrics). */
+  reset (): void {
+    for (const c of this.children.values()) c.reset()
   }
 }
 
@@ -90,10 +100,6 @@ export class HotCounter extends HotMetric<CounterChild> {
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
   }
 
-  /** Zeroes every series (Registry.resetMetrics). */
-  reset (): void {
-    for (const c of this.children.values()) c.value = 0
-  }
 }
 
 /** One label set of a HotHistogram. */
@@ -120,6 +126,13 @@ export class HistogramChild {
     this.counts[i] = (this.counts[i] as number) + 1
     this.sum += value
     this.count++
+  }
+
+  /** Back to no observations. */
+  reset (): void {
+    this.counts.fill(0)
+    this.sum = 0
+    this.count = 0
   }
 }
 
@@ -177,12 +190,4 @@ export class HotHistogram extends HotMetric<HistogramChild> {
     return data
   }
 
-  /** Zeroes every series (Registry.resetMetrics). */
-  reset (): void {
-    for (const c of this.children.values()) {
-      c.counts.fill(0)
-      c.sum = 0
-      c.count = 0
-    }
-  }
 }
