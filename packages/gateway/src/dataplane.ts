@@ -50,8 +50,8 @@ export interface DataPlane {
   /** Stops accepting, lets in-flight work finish, destroys what remains after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>
   readonly table: RoutingTable
-  /** Requests the fast path served, and connections it handed to node:http. */
-  readonly fastStats: { readonly requests: number, readonly handoffs: number }
+  /** Requests the fast path served, connections it handed to node:http, and connections it read into its own memory (client-read.ts). */
+  readonly fastStats: { readonly requests: number, readonly handoffs: number, readonly readsInto: number }
 }
 
 // `GATEHOUSE_FAST_PATH=off` serves every connection with node:http (the
@@ -96,7 +96,7 @@ class Plane implements DataPlane, FastPlane {
   draining = false
   unmatched: RouteStats
   fastConnections = new Set<FastConn>()
-  fastStats = { requests: 0, handoffs: 0 }
+  fastStats = { requests: 0, handoffs: 0, readsInto: 0 }
   #ticketKeys: Buffer
   /** node:http's connection handler of the https server: the full path. */
   #httpConnection: (socket: TLSSocket) => void

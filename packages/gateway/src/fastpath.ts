@@ -33,8 +33,8 @@ export interface FastPlane extends PlaneState {
   handOff(socket: TLSSocket): void
   /** Connections the fast path serves (drain closes the idle ones). */
   fastConnections: Set<FastConn>
-  /** Counters: requests served here, connections handed to node:http. */
-  fastStats: { requests: number, handoffs: number }
+  /** Counters: requests served here, connections handed to node:http, connections read into supplied memory. */
+  fastStats: { requests: number, handoffs: number, readsInto: number }
 }
 
 const kConn = Symbol('gatehouse.fastpath.conn')
@@ -78,6 +78,7 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
   const t = plane.current.table.timeouts
   clientTimer(conn, t.headersMs > 0 ? t.headersMs : t.keepAliveMs)
   if (readInto(socket, onClientRead, nextClientRead)) {
+    plane.fastStats.readsInto++
     // Bytes pushed before the switch (a request that came with the handshake's last flight).
     const early = socket.readableLength > 0 ? socket.read() as Buffer | null : null
     socket.resume()

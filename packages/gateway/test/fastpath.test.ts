@@ -254,6 +254,7 @@ test('client reads share memory: bodies reach the upstream intact and a pipeline
   // Other connections read into the same scratch buffer meanwhile: without the
   // copies in client-read.ts `owned`, queued body bytes and the buffered head
   // are overwritten.
+  const readsInto = plane.fastStats.readsInto
   let chatter = true
   const chat = (async () => {
     let n = 0
@@ -277,6 +278,8 @@ test('client reads share memory: bodies reach the upstream intact and a pipeline
     const got = await Promise.all(bodies.map((body) => request({ port, host: 'odd.test', path: '/sha', method: 'POST', body, ca: pki.caPem })))
     assert.equal(got.map((r) => r.status), [200, 200, 200, 200])
     assert.equal(got.map((r) => r.body.toString()), bodies.map((b) => createHash('sha256').update(b).digest('hex')), 'large bodies intact')
+    // On this Node the connections did read into supplied memory (not the 'data' fallback, which would pass the rest anyway).
+    assert.ok(plane.fastStats.readsInto - readsInto >= 5, `${plane.fastStats.readsInto - readsInto} connections read into supplied memory`)
   } finally {
     chatter = false
     await chat
