@@ -35,7 +35,10 @@ export const FINDINGS = [
     '~40% of samples, no JS function of Gatehouse\'s over 2.5%). A review clean-up afterwards (both head parsers on one field-line ' +
     'cursor, the upload cork read from the socket) measured 1.025× the CPU per request of the build before it, median of per-round ratios, ' +
     'lower in 2 of 7 rounds (`node bench/ab-builds.mjs keepalive 7 <bcc88da>/cli.js packages/gateway/dist/cli.js`, a slow phase of the ' +
-    'machine: 56–112 µs per request for both), and the parsers 1.0–1.1 µs per response head either way: no change beyond the noise.',
+    'machine: 56–112 µs per request for both), and the parsers 1.0–1.1 µs per response head either way: no change beyond the noise. ' +
+    'A last review clean-up (the client address for X-Forwarded-For read once per connection instead of through net\'s getter per ' +
+    'request, ~0.4% of a worker\'s samples in an open-loop profile) measured 0.973× per request, lower in 6 of 9 rounds, rounds ' +
+    '0.70–1.59× (`node bench/ab-builds.mjs keepalive 9 <before>/cli.js packages/gateway/dist/cli.js`): within the noise, as expected.',
   '- **CPU per full handshake.** Profiled: Node\'s `onSession` (the `newSession`/`resumeSession` listeners of the session-id cache) took ' +
     '34.5% of self time: with a listener attached Node holds every ClientHello for JS and copies every new session into JS. **Fix:** no ' +
     'session-id cache while session tickets are on (they are shared by all workers). **Bought:** 7–16% less CPU per full ECDSA handshake in ' +

@@ -63,9 +63,12 @@ export class FastConn {
   fresh = true
   /** The next read lands in a reserved body-slab region, not the shared scratch (client-read.ts). */
   inSlab = false
+  /** The client's address for X-Forwarded-For, read once: net's getter checks the handle on every call. */
+  ip: string
   constructor (plane: FastPlane, socket: TLSSocket) {
     this.plane = plane
     this.socket = socket
+    this.ip = socket.remoteAddress ?? ''
   }
 }
 
@@ -371,7 +374,7 @@ class FastExchange implements Answered {
   upstreamHead (): string {
     const h = this.head
     const pool = this.pool
-    const ip = this.client.remoteAddress ?? ''
+    const ip = this.conn.ip
     const host = this.route.preserveHost ? h.host : pool.hostHeader
     let out = `${h.method} ${pool.basePath}${this.target} HTTP/1.1\r\nhost: ${host}\r\n${h.fields}` +
       `x-forwarded-for: ${h.forwardedFor === null ? ip : `${h.forwardedFor}, ${ip}`}\r\n` +
