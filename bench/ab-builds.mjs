@@ -7,6 +7,8 @@
 //
 //   node bench/ab-builds.mjs MODE ROUNDS BUILD [BUILD...]
 //   MODE  = download (10 MiB GET, -c8) | upload (10 MiB POST, -c8) | keepalive (small GET, -c50)
+//           | rate (small GET on 50 connections at a fixed rate, the latency scenario's
+//             open loop, through the built-in client; RATE=N req/s, default 10000)
 //   BUILD = path to a build's dist/cli.js, optionally @VAR=value,VAR=value for its environment
 //
 // Keep a build to compare with: `cp -r packages/gateway/dist packages/gateway/dist-before`
@@ -22,19 +24,22 @@ import { gatehouseYaml } from './lib/peers/gatehouse.js'
 import { cpuSeconds } from './lib/proc.js'
 import { freePort, waitForLine, stopChild } from './lib/spawn.js'
 import { corePlan, pinned } from './lib/sys.js'
+import { builtin } from './lib/load/generators.js'
 
 const run = promisify(execFile)
 const WRK_LUA = new URL('./lib/load/wrk-report.lua', import.meta.url).pathname
 const MODES = {
   download: { path: '/10m', conns: 8, upload: 0 },
   upload: { path: '/upload', conns: 8, upload: BIG_BYTES },
-  keepalive: { path: '/', conns: 50, upload: 0 }
+  keepalive: { path: '/', conns: 50, upload: 0 },
+  rate: { path: '/', conns: 50, upload: 0 }
 }
+const RATE = Number(process.env.RATE ?? 10000)
 const [modeName, roundsArg, ...builds] = process.argv.slice(2)
 const mode = MODES[modeName]
 const rounds = Number(roundsArg)
 if (mode === undefined || !(rounds > 0) || builds.length === 0) {
-  process.stderr.write('usage: node bench/ab-builds.mjs download|upload|keepalive ROUNDS BUILD/cli.js[@VAR=v,...] ...\n')
+  process.stderr.write('usage: node bench/ab-builds.mjs download|upload|keepalive|rate ROUNDS BUILD/cli.js[@VAR=v,...] ...\n')
   process.exit(2)
 }
 const plan = corePlan()
@@ -56,6 +61,15 @@ try {
   }
   for (let r = 0; r < rounds; r++) {
     for (const b of started) {
+      if (modeName === 'rate') {
+        // Open loop: the CPU per request at a fixed rate, and the p99 the latency scenario reads.
+        const c0 = cpuSeconds(b.child.pid)
+        const res = await builtin({ mode: 'rate', target: { host: '127.0.0.1', port: b.port, tls: true }, servername: 'bench.localhost', host: 'bench.localhost', conns: mode.conns, rate: RATE, durationMs: 4000, warmupMs: 500, spin: true }, { cpu: plan.load })
+        const cpuS = cpuSeconds(b.child.pid) - c0
+        b.rate.push(res.latency.p99 / 1000)
+        b.cpu.push((cpuS * 1e6) / (RATE * 4.5))
+        continue
+      }
       const c0 = cpuSeconds(b.child.pid)
       const [cmd, args] = pinned(plan.load, 'wrk', ['-t1', `-c${mode.conns}`, '-d4s', '--timeout', '10s', '-s', WRK_LUA,
         `https://127.0.0.1:${b.port}${mode.path}`, ...(mode.upload > 0 ? ['--', 'upload', String(mode.upload)] : [])])
@@ -73,10 +87,10 @@ try {
       }
     }
   }
-  const [rateUnit, cpuUnit] = modeName === 'keepalive' ? ['req/s', 'CPU µs/request'] : ['MB/s', 'CPU ms/MiB']
+  const [rateUnit, cpuUnit] = modeName === 'rate' ? [`p99 ms at ${RATE} req/s`, 'CPU µs/request'] : modeName === 'keepalive' ? ['req/s', 'CPU µs/request'] : ['MB/s', 'CPU ms/MiB']
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
   const fmt = (xs, d) => `${median(xs).toFixed(d)} (${xs.map((x) => x.toFixed(d)).join('/')})`
-  for (const b of started) console.log(`${b.spec}: ${rateUnit} ${fmt(b.rate, 0)}, ${cpuUnit} ${fmt(b.cpu, 2)}`)
+  for (const b of started) console.log(`${b.spec}: ${rateUnit} ${fmt(b.rate, modeName === 'rate' ? 1 : 0)}, ${cpuUnit} ${fmt(b.cpu, 2)}`)
   // This machine's speed drifts by more than a hot-path change moves the
   // figures; rounds minutes apart are not comparable, one round's builds are.
   const [first, ...rest] = started

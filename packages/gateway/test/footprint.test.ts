@@ -6,13 +6,14 @@
 // node flags on to its workers) reports, as each process exits, whether V8
 // may optimize there and which CommonJS modules were loaded. prom-client's
 // index and the positional YAML parser are not among them: they would bring
-// code a clean start never runs.
+// code a clean start never runs. At rest the processes also sleep: no timer
+// wakes them 100 times a second.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { CLI, configYaml, freePort, tempDir, until } from './helpers/cluster.js'
+import { CLI, configYaml, freePort, runCli, tempDir, until } from './helpers/cluster.js'
 
 const test = suite('footprint')
 const ctx = {} as { tmp: ReturnType<typeof tempDir>, cert: string, key: string, probe: string }
@@ -120,6 +121,35 @@ test("an operator's JIT flag keeps the primary's optimizer; an access log loads 
   assert.ok(primary !== undefined && worker !== undefined, JSON.stringify(reports))
   assert.is(primary.optimizer, true, 'with --turbofan given, the primary keeps its optimizing compiler')
   assert.ok(worker.modules.includes('pino'), `the worker loaded pino for its access log: ${worker.modules.join(' ')}`)
+})
+
+// How often a process's main thread went to sleep and was woken (context switches it gave up).
+function wakeUps (pid: number): number {
+  const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))
+  return Number(m?.[1] ?? NaN)
+}
+
+test('an idle gateway sleeps: neither the primary nor a worker is woken 100 times a second', async () => {
+  const file = join(ctx.tmp.dir, 'idle.yaml')
+  writeFileSync(file, configYaml({ httpsPort: await freePort(), adminPort: await freePort(), cert: ctx.cert, key: ctx.key, workers: 1, apis: [{ name: 'a', target: 'http://127.0.0.1:9' }] })
+    .replace('access_log: stdout', 'access_log: off'))
+  const gw = runCli(['start', '-c', file])
+  try {
+    await gw.waitFor((l) => l.includes('gatehouse ready'), 30_000)
+    const primary = gw.proc.pid as number
+    const worker = Number(readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/)[0])
+    assert.ok(worker > 0, 'found the worker')
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const before = [wakeUps(primary), wakeUps(worker)]
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const [p, w] = [wakeUps(primary) - (before[0] as number), wakeUps(worker) - (before[1] as number)]
+    // prom-client's default event-loop sampling alone is 200 wake-ups in 2 s; what is
+    // left is the 100 ms sampling, the worker's 25 ms Buffer-garbage check and IPC.
+    assert.ok(p < 120, `the primary woke ${p} times in 2 s`)
+    assert.ok(w < 160, `the worker woke ${w} times in 2 s`)
+  } finally {
+    await gw.stop()
+  }
 })
 
 test.run()
