@@ -98,7 +98,8 @@ export const FINDINGS = [
     'changes together against the build before them: 0.878× the CPU per MiB uploaded (lower in 7 of 7 rounds, 414 → 458 MB/s, ' +
     '`ab-builds.mjs upload 7`) and 0.851× per keep-alive request (lower in 8 of 9, `keepalive 9`, a slow phase: 41–96 µs per ' +
     'request). In the two full runs after these changes, uploads 0.95× nginx (07:32, per round 0.95 / 0.78 / 0.89) and 0.91× ' +
-    '(08:29, the run below), the relay 0.81× and 0.85×: the bar passes.',
+    '(08:29), the relay 0.81× and 0.85×: the bar passed. In the 09:49 run below, 0.88× (per round 0.91 / 0.91 / 0.88; the ' +
+    'relay 0.92×, nginx itself 505–555 MB/s): the bar sits on its line and passes or fails with the run.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
@@ -137,10 +138,29 @@ export const FINDINGS = [
     'Gatehouse ~10% more CPU per request than one at this rate, and a request that lands on the worker that is not running waits ' +
     'for the other\'s time slice. Gatehouse misses the next-best targets (floor + 1 ms, relay + 1 ms) by 8–20 ms in this run, against ' +
     '146–160 ms in the run before: the miss follows how busy its core is at the rate, i.e. its open-loop CPU per request. The 08:29 ' +
-    'run (below; 10,844 req/s): Gatehouse +64 ms at 69–76% of its core, the relay +44 ms at 51–60%, the Node floor +49 ms at 65–68%, ' +
+    'run (10,844 req/s): Gatehouse +64 ms at 69–76% of its core, the relay +44 ms at 51–60%, the Node floor +49 ms at 65–68%, ' +
     'nginx +33 ms at 42–50%; next-best missed by 14–19 ms. A `--cpu-prof` of a worker at that rate put ~58% of its samples in the ' +
     'native writes (`writeLatin1String` for the upstream head, with the loopback send and the upstream\'s wake-up inside it, ' +
-    '`writeBuffer` for the client) and no Gatehouse function over 1.5%.',
+    '`writeBuffer` for the client) and no Gatehouse function over 1.5%. **Then (2026-11-29, second session): where the tail comes ' +
+    'from, request by request** (the built-in client\'s `trace` option, with `perf sched record -k CLOCK_MONOTONIC` of the whole machine ' +
+    'over the same window). A 5 s run\'s p99 is set by 2–4 episodes of 100–270 ms: the time a request spends in the server jumps to ' +
+    '30–70 ms, then the client\'s queue drains no faster than requests arrive. In one 160 ms episode of Gatehouse, CPU 1 was 97% busy: ' +
+    'the two workers 135 ms (84 µs per request: no batching gain under the backlog), the upstream nginx 18 ms. The upstream floats, ' +
+    'and with the spinning client holding CPU 0 at 100% it ran mostly on the proxy core (695 of its 923 ms over one run), where each ' +
+    'wake-up waited 1.5–3.5 ms for a worker\'s time slice while the workers waited for its answers. Moving it did not move the tails: ' +
+    'the upstream pinned to CPU 0, the client not spinning, both, and a niced client beside the pinned upstream (5 rounds each at ' +
+    '10,000 req/s) left every target\'s median p99 inside the round-to-round spread (nginx 22–42 ms, relay 20–45, Node floor 24–40, ' +
+    'Gatehouse 38–60). Nor is it the hypervisor: a spinning probe pinned to each vCPU saw no gap over 1.6 ms in 10 s, and a pipe ' +
+    'ping-pong between the two cores peaked at 1.1 ms. What differs between targets is how busy their core is at the rate: a stall ' +
+    'leaves a backlog that takes about stall × ρ/(1 − ρ) to clear, so the p99 follows the open-loop CPU per request. **Fixed on the ' +
+    'way:** prom-client samples event-loop delay with a repeating 10 ms timer, so the primary woke 100 times a second on the proxy ' +
+    'core and preempted a worker each time (1% of the core at 10,000 req/s), and an idle gateway woke ~300 times a second. Now every ' +
+    '100 ms (`packages/gateway/src/metrics.ts`; an idle primary 198 → 20 wake-ups in 2 s, asserted in `test/footprint.test.ts`). ' +
+    '**Bought:** CPU per request at 10,000 req/s 0.926× the build before, lower in 6 of 7 rounds (`node bench/ab-builds.mjs rate 7 ' +
+    '<before>/cli.js packages/gateway/dist/cli.js`, the A/B tool\'s new open-loop mode). Tried, no change: workers under ' +
+    '`--single-threaded-gc` (0.996×, lower in 4 of 7). **The 09:49 run (below; 8,906 req/s):** Gatehouse +24.5 ms at 56–70% of its ' +
+    'core (63–79 µs per request), the Node floor +25.5 ms at 53–61%, the relay +21.2 ms at 48–50%, nginx +22.6 ms at 37–41%: ' +
+    'Gatehouse meets the floor\'s next-best target (≤ 26.5 ms) and misses the relay\'s (≤ 22.2 ms) by 2.2 ms.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
