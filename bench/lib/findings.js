@@ -99,7 +99,10 @@ export const FINDINGS = [
     '`ab-builds.mjs upload 7`) and 0.851× per keep-alive request (lower in 8 of 9, `keepalive 9`, a slow phase: 41–96 µs per ' +
     'request). In the two full runs after these changes, uploads 0.95× nginx (07:32, per round 0.95 / 0.78 / 0.89) and 0.91× ' +
     '(08:29), the relay 0.81× and 0.85×: the bar passed. In the 09:49 run below, 0.88× (per round 0.91 / 0.91 / 0.88; the ' +
-    'relay 0.92×, nginx itself 505–555 MB/s): the bar sits on its line and passes or fails with the run.',
+    'relay 0.92×, nginx itself 505–555 MB/s), and 0.88× again in a partial rerun at 10:30 (the relay 0.97×): the bar sits on its ' +
+    'line. Today\'s event-loop timer change is not the cause: `ab-builds.mjs upload 9` against the same build with the 10 ms timer, ' +
+    '0.965× the CPU per MiB (lower in 6 of 9). Nor is the Buffer-garbage scavenge: `GATEHOUSE_BUFFER_GC_MB=16` 1.089×, `=8` 0.953× ' +
+    '(`upload 9`), after a first `upload 7` that had put 16 at 0.824×: noise of that size, so 4 stays.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
@@ -160,7 +163,10 @@ export const FINDINGS = [
     '<before>/cli.js packages/gateway/dist/cli.js`, the A/B tool\'s new open-loop mode). Tried, no change: workers under ' +
     '`--single-threaded-gc` (0.996×, lower in 4 of 7). **The 09:49 run (below; 8,906 req/s):** Gatehouse +24.5 ms at 56–70% of its ' +
     'core (63–79 µs per request), the Node floor +25.5 ms at 53–61%, the relay +21.2 ms at 48–50%, nginx +22.6 ms at 37–41%: ' +
-    'Gatehouse meets the floor\'s next-best target (≤ 26.5 ms) and misses the relay\'s (≤ 22.2 ms) by 2.2 ms.',
+    'Gatehouse meets the floor\'s next-best target (≤ 26.5 ms) and misses the relay\'s (≤ 22.2 ms) by 2.2 ms. A partial rerun at ' +
+    '10:30 (`node bench/run --only keepalive,latency,stream --targets direct,gatehouse-n,nginx,node-floor,node-relay`, 9,448 req/s): ' +
+    'Gatehouse +30.7 ms, the floor +10.3, the relay +15.7, nginx +16.5: both next-best targets missed by 14–19 ms again. The ' +
+    'verdict moves with the run; Gatehouse\'s open-loop CPU per request (1.1–1.3× the relay\'s) is what keeps it on the losing side.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
