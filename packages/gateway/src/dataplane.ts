@@ -28,6 +28,7 @@ import { handleRequest, handleUpgrade, routeStats, errorBody, newRequestId, keep
 import { GatehouseError } from './errors.js'
 import { serveFast, closeIdleFast, type FastConn, type FastPlane } from './fastpath.js'
 import { kPlane } from './symbols.js'
+import { slabStats } from './client-read.js'
 
 /** Options of createDataPlane. */
 export interface DataPlaneOptions {
@@ -51,7 +52,7 @@ export interface DataPlane {
   drain(timeoutMs: number): Promise<void>
   readonly table: RoutingTable
   /** Requests the fast path served, connections it handed to node:http, and connections it read into its own memory (client-read.ts). */
-  readonly fastStats: { readonly requests: number, readonly handoffs: number, readonly readsInto: number }
+  readonly fastStats: { readonly requests: number, readonly handoffs: number, readonly readsInto: number, readonly slabsReused: number }
 }
 
 // `GATEHOUSE_FAST_PATH=off` serves every connection with node:http (the
@@ -96,7 +97,8 @@ class Plane implements DataPlane, FastPlane {
   draining = false
   unmatched: RouteStats
   fastConnections = new Set<FastConn>()
-  fastStats = { requests: 0, handoffs: 0, readsInto: 0 }
+  // slabsReused is per worker (client-read.ts keeps one set of body slabs per process).
+  fastStats = { requests: 0, handoffs: 0, readsInto: 0, get slabsReused () { return slabStats.reused } }
   #ticketKeys: Buffer
   /** node:http's connection handler of the https server: the full path. */
   #httpConnection: (socket: TLSSocket) => void

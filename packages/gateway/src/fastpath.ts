@@ -25,7 +25,7 @@ import { acceptRequestId, admit, answerClientError, errorBody, recordRequest, re
 import { POOL_IDLE_MS, POOL_MAX_FREE, type UpstreamPool } from './pool.js'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { kBytesRead } from './symbols.js'
-import { readInto, reserve, scratch, owned } from './client-read.js'
+import { readInto, reserve, scratch, owned, kept, slabOf, hold, release as releaseSlab, type Slab } from './client-read.js'
 
 /** What the fast path needs from the data plane besides PlaneState. */
 export interface FastPlane extends PlaneState {
@@ -33,8 +33,8 @@ export interface FastPlane extends PlaneState {
   handOff(socket: TLSSocket): void
   /** Connections the fast path serves (drain closes the idle ones). */
   fastConnections: Set<FastConn>
-  /** Counters: requests served here, connections handed to node:http, connections read into supplied memory. */
-  fastStats: { requests: number, handoffs: number, readsInto: number }
+  /** Counters: requests served here, connections handed to node:http, connections read into supplied memory, body slabs reused. */
+  fastStats: { requests: number, handoffs: number, readsInto: number, readonly slabsReused: number }
 }
 
 const kConn = Symbol('gatehouse.fastpath.conn')
@@ -63,6 +63,8 @@ export class FastConn {
   fresh = true
   /** The next read lands in a reserved body-slab region, not the shared scratch (client-read.ts). */
   inSlab = false
+  /** The slab of that region, held until the read has been handled (or the connection closed). */
+  region: Slab | null = null
   /** The client's address for X-Forwarded-For, read once: net's getter checks the handle on every call. */
   ip: string
   constructor (plane: FastPlane, socket: TLSSocket) {
@@ -135,16 +137,25 @@ function onClientRead (this: TLSSocket, n: number, buf: Buffer): boolean {
   reading = conn
   readBytes = n
   const chunk = n === buf.length ? buf : buf.subarray(0, n)
+  let more = true
   // node:http did not take the handle over (it does unless it cannot): feed its 'data' listener.
-  if (conn.handedOff) return this.push(Buffer.from(chunk))
-  try {
-    clientData(this, chunk)
-    // A pipelined request, or bytes after a body: kept past this read.
-    if (conn.pending !== null) conn.pending = owned(conn.pending)
-  } catch (err) {
-    crashed(conn, err)
+  if (conn.handedOff) more = this.push(Buffer.from(chunk))
+  else {
+    try {
+      clientData(this, chunk)
+      // A pipelined request, or bytes after a body: kept past this read.
+      if (conn.pending !== null) conn.pending = kept(conn.pending)
+    } catch (err) {
+      crashed(conn, err)
+    }
   }
-  return true
+  // The upstream writes of this read's bytes hold its slab now, if any does.
+  const region = conn.region
+  if (region !== null && buf.buffer === region.buf.buffer) {
+    conn.region = null
+    releaseSlab(region)
+  }
+  return more
 }
 
 // A connection streaming a request body reads into regions that the writes
@@ -156,7 +167,9 @@ function nextClientRead (): Buffer | undefined {
   const ex = conn.ex
   if (ex !== null && !ex.reqDone && !conn.handedOff && readBytes >= SHORT_READ) {
     conn.inSlab = true
-    return reserve()
+    const region = reserve()
+    conn.region = slabOf(region)
+    return region
   }
   if (!conn.inSlab) return undefined
   conn.inSlab = false
@@ -228,6 +241,11 @@ function onClientError (this: TLSSocket): void {
 function onClientClose (this: TLSSocket): void {
   const conn = connOf(this)
   conn.plane.fastConnections.delete(conn)
+  // A region reserved for a read that will not come.
+  if (conn.region !== null) {
+    releaseSlab(conn.region)
+    conn.region = null
+  }
   const ex = conn.ex
   if (ex !== null) ex.clientGone()
 }
@@ -249,7 +267,7 @@ function handOff (conn: FastConn): void {
   conn.plane.fastStats.handoffs++
   socket.pause()
   if (conn.pending !== null) {
-    socket.unshift(owned(conn.pending))
+    socket.unshift(kept(conn.pending))
     conn.pending = null
   }
   conn.plane.handOff(socket)
@@ -426,7 +444,17 @@ class FastExchange implements Answered {
       // Backpressure: stop reading the client until the upstream drains. A
       // turn's corked records that fill the queue leave now; the client waits
       // only if the kernel did not take them.
-      if (!up.write(owned(take === b.length ? b : b.subarray(0, take)))) {
+      const chunk = owned(take === b.length ? b : b.subarray(0, take))
+      const slab = slabOf(chunk)
+      let flowing
+      if (slab === null) flowing = up.write(chunk)
+      else {
+        // Held until Writable calls back: the kernel has the bytes, or the socket is gone.
+        hold(slab)
+        ;(up as unknown as UpSlabs)[kSlabs].push(slab)
+        flowing = up.write(chunk, (up as unknown as UpSlabs)[kSlabDone])
+      }
+      if (!flowing) {
         if (up.writableCorked > 0) {
           up.uncork()
           up.cork()
@@ -822,6 +850,10 @@ function clearDate (): void { dateCache = '' }
 // runs while some pool holds idle sockets.
 
 const kReused = Symbol('gatehouse.fastpath.reused')
+const kSlabs = Symbol('gatehouse.fastpath.slabs')
+const kSlabDone = Symbol('gatehouse.fastpath.slabDone')
+/** The body slabs an upstream socket's queued writes hold, oldest first (client-read.ts). */
+interface UpSlabs { [kSlabs]: Slab[], [kSlabDone]: () => void }
 const kIdleSince = Symbol('gatehouse.fastpath.idleSince')
 const SWEEP_MS = 1000
 // Pools that may hold idle sockets (a pool whose list emptied leaves at the next sweep).
@@ -838,6 +870,14 @@ function acquire (pool: UpstreamPool, fresh: boolean): Socket {
     }
   }
   const s = net.connect({ host: pool.hostname, port: pool.port, noDelay: true, writableHighWaterMark: UP_WRITE_HWM, onread: { buffer: UP_READ, callback: onUpRead } } as net.NetConnectOpts)
+  // Writable calls a socket's write callbacks in the order of the writes: one
+  // function per socket releases the oldest slab held (no closure per write).
+  const held: Slab[] = []
+  ;(s as unknown as UpSlabs)[kSlabs] = held
+  ;(s as unknown as UpSlabs)[kSlabDone] = () => {
+    const slab = held.shift()
+    if (slab !== undefined) releaseSlab(slab)
+  }
   ;(s as unknown as Record<symbol, boolean>)[kReused] = false
   ;(s as unknown as Record<symbol, UpstreamPool>)[kPool] = pool
   s.on('drain', onUpDrain)

@@ -99,6 +99,8 @@ send({ act: 'hello' })
 // GATEHOUSE_BUFFER_GC_MB (default 4; 0 turns it off) since the last look. The
 // baseline follows live data (slow clients holding buffers) instead of
 // scavenging again and again for memory that is not garbage.
+// Fast-path request bodies with a content-length leave no such garbage (their
+// body slabs are reused, client-read.ts); the bodies node:http relays do.
 const BUFFER_GC_CHECK_MS = 25
 const bufferGcBytes = parseBufferGcMb(process.env.GATEHOUSE_BUFFER_GC_MB) * 1024 * 1024
 const scavenge = (globalThis as { gc?: (opts: { type: 'minor' }) => void }).gc

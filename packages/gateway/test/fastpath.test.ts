@@ -250,11 +250,12 @@ test('upstream reads share one buffer: a slow client gets every byte of a body s
   }
 })
 
-test('client reads share memory: bodies reach the upstream intact and a pipelined head survives other connections\' reads', async () => {
+test('client reads share memory: bodies reach the upstream intact (body slabs reused only once released) and a pipelined head survives other connections\' reads', async () => {
   // Other connections read into the same scratch buffer meanwhile: without the
   // copies in client-read.ts `owned`, queued body bytes and the buffered head
   // are overwritten.
   const readsInto = plane.fastStats.readsInto
+  const slabsReused = plane.fastStats.slabsReused
   let chatter = true
   const chat = (async () => {
     let n = 0
@@ -280,6 +281,9 @@ test('client reads share memory: bodies reach the upstream intact and a pipeline
     assert.equal(got.map((r) => r.body.toString()), bodies.map((b) => createHash('sha256').update(b).digest('hex')), 'large bodies intact')
     // On this Node the connections did read into supplied memory (not the 'data' fallback, which would pass the rest anyway).
     assert.ok(plane.fastStats.readsInto - readsInto >= 5, `${plane.fastStats.readsInto - readsInto} connections read into supplied memory`)
+    // Body slabs were written again while the slow upstream still had queued writes of
+    // other regions: without the holds counted in client-read.ts the bodies above break.
+    assert.ok(plane.fastStats.slabsReused - slabsReused > 0, `${plane.fastStats.slabsReused - slabsReused} body slabs reused`)
   } finally {
     chatter = false
     await chat
