@@ -149,12 +149,6 @@ function onClientRead (this: TLSSocket, n: number, buf: Buffer): boolean {
       crashed(conn, err)
     }
   }
-  // The upstream writes of this read's bytes hold its slab now, if any does.
-  const region = conn.region
-  if (region !== null && buf.buffer === region.buf.buffer) {
-    conn.region = null
-    releaseSlab(region)
-  }
   return more
 }
 
@@ -163,17 +157,25 @@ function onClientRead (this: TLSSocket, n: number, buf: Buffer): boolean {
 function nextClientRead (): Buffer | undefined {
   const conn = reading
   reading = null
+  // Unknown reader: the handle keeps its buffer, and a region in it stays held.
   if (conn === null) return undefined
   const ex = conn.ex
+  // The region the read just handled landed in: the upstream writes of its
+  // bytes hold it now, if any does. Released only once the handle has another
+  // buffer to read into.
+  const done = conn.region
+  let next: Buffer | undefined
   if (ex !== null && !ex.reqDone && !conn.handedOff && readBytes >= SHORT_READ) {
     conn.inSlab = true
-    const region = reserve()
-    conn.region = slabOf(region)
-    return region
+    next = reserve()
+    conn.region = slabOf(next)
+  } else if (conn.inSlab) {
+    conn.inSlab = false
+    conn.region = null
+    next = scratch()
   }
-  if (!conn.inSlab) return undefined
-  conn.inSlab = false
-  return scratch()
+  if (done !== null) releaseSlab(done)
+  return next
 }
 
 function crashed (conn: FastConn, err: unknown): void {
