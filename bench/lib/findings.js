@@ -102,7 +102,18 @@ export const FINDINGS = [
     'relay 0.92×, nginx itself 505–555 MB/s), and 0.88× again in a partial rerun at 10:30 (the relay 0.97×): the bar sits on its ' +
     'line. Today\'s event-loop timer change is not the cause: `ab-builds.mjs upload 9` against the same build with the 10 ms timer, ' +
     '0.965× the CPU per MiB (lower in 6 of 9). Nor is the Buffer-garbage scavenge: `GATEHOUSE_BUFFER_GC_MB=16` 1.089×, `=8` 0.953× ' +
-    '(`upload 9`), after a first `upload 7` that had put 16 at 0.824×: noise of that size, so 4 stays.',
+    '(`upload 9`), after a first `upload 7` that had put 16 at 0.824×: noise of that size, so 4 stays. **Then (10:45): body slabs ' +
+    'reused.** `perf record` of uploads against the relay, samples per MiB: Gatehouse 3.72, the relay 3.11, and the difference was ' +
+    'memory traffic, not JS: AES-GCM decrypt 0.89 vs 0.74, `memmove` 0.33 vs 0.23, the kernel\'s copy into the send buffer 0.22 vs ' +
+    '0.16, page faults with `clear_page` 0.06 vs 0.01. Every 16 KiB record landed in a fresh 64 KiB slab (`client-read.ts`) that ' +
+    'only the GC freed, so both copies of it ran cold. An unsafe probe that cycled a fixed ring of slabs measured 0.90× and 0.87× ' +
+    'the CPU per MiB. **Fix:** each slab counts its holders (the read a region was reserved for, then each upstream write of its ' +
+    'bytes until Writable calls back: one callback per upstream socket over a FIFO of slabs, no closure per write); a slab whose ' +
+    'regions are all handed out and released is written again, in place or from a free list of 8; holders that do not count (a ' +
+    'pipelined request\'s bytes, node:http\'s unshift) take a copy. `fastpath.test.ts` asserts reuse while 4 bodies of 3 MiB go ' +
+    'through a slow upstream intact; dropping the write hold, the read hold or the reuse each fails it. **Bought:** 0.816× the ' +
+    'CPU per MiB uploaded, lower in 9 of 9 rounds, 509 → 570 MB/s (`ab-builds.mjs upload 9`); keep-alive unchanged (1.016×, ' +
+    'lower in 4 of 9, `keepalive 9`). In the 10:55 run below, streaming up 0.91× nginx (the relay 0.89×).',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +
@@ -120,7 +131,12 @@ export const FINDINGS = [
     'primary stays at ~52 MB, 35 of them the shared `node` binary. Scavenging after 1 MiB of new Buffer memory instead of 4 did not ' +
     'lower the peak (151–167 vs 154–163 MB over 3 rounds each), and the builds before and after the client-read change above peak ' +
     'within the same spread (144–168 vs 159–170 MB): the heap growth is not Buffer garbage but what glibc keeps of the in-flight ' +
-    'memory (TLS records, write queues) of 8 connections streaming at full speed.',
+    'memory (TLS records, write queues) of 8 connections streaming at full speed. **Then (10:50):** that was wrong: the heap growth ' +
+    'was the body slabs. Reused (uploads, above), a warmed 2-worker Gatehouse peaked at 196–204 MB summed and 112–119 MB with ' +
+    'shared pages once while uploading, against 244–250 and 159–165 for the build before (3 rounds each, `peakRssSampler` over 3 s ' +
+    'of `wrk -t1 -c8` 10 MiB uploads). In the 10:55 run below: 210 MB summed (the floor 249, the relay 249) and **125 MB with shared ' +
+    'pages once: under the 150 MB bar** (the floor 162, the relay 163). The Buffer-garbage scavenge test now uploads chunked bodies, ' +
+    'which node:http still relays through fresh Buffers.',
   '- **Added p99 at half load.** The latency client started its clock before its 50 connections were open, so 50 handshakes fell inside ' +
     'the window and became every target\'s p99 (nginx +53 ms, Gatehouse +173 ms in the 23:15 run). **Fix:** connections open and warm up ' +
     'before the clock; the schedule is checked on every loop turn; the client reports its own send lag, loop delay, GC and preemptions. ' +
@@ -166,7 +182,12 @@ export const FINDINGS = [
     'Gatehouse meets the floor\'s next-best target (≤ 26.5 ms) and misses the relay\'s (≤ 22.2 ms) by 2.2 ms. A partial rerun at ' +
     '10:30 (`node bench/run --only keepalive,latency,stream --targets direct,gatehouse-n,nginx,node-floor,node-relay`, 9,448 req/s): ' +
     'Gatehouse +30.7 ms, the floor +10.3, the relay +15.7, nginx +16.5: both next-best targets missed by 14–19 ms again. The ' +
-    'verdict moves with the run; Gatehouse\'s open-loop CPU per request (1.1–1.3× the relay\'s) is what keeps it on the losing side.',
+    'verdict moves with the run; Gatehouse\'s open-loop CPU per request (1.1–1.3× the relay\'s) is what keeps it on the losing side. ' +
+    'The 10:55 run below (build 612617d): Gatehouse +33.8 ms, the floor +5.9, the relay +30.8, nginx +7.2; next-best missed by 2.0 ' +
+    '(relay) and 26.9 ms (floor). The same run put nginx at 22.6 µs per keep-alive request (26–31 in the runs before) and Gatehouse ' +
+    '48.3 (38.4–52.0 by round): keep-alive 0.55× nginx, CPU per request 2.14× and many-apis 0.88× fail in it, where the runs before ' +
+    'passed them (0.61–0.77×, 1.42–1.78×, 0.93–0.99×); an interleaved `keepalive 9` of this build against the one before it: 1.016× ' +
+    'the CPU per request, lower in 4 of 9.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
