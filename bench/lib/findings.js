@@ -187,7 +187,9 @@ export const FINDINGS = [
     '(relay) and 26.9 ms (floor). The same run put nginx at 22.6 µs per keep-alive request (26–31 in the runs before) and Gatehouse ' +
     '48.3 (38.4–52.0 by round): keep-alive 0.55× nginx, CPU per request 2.14× and many-apis 0.88× fail in it, where the runs before ' +
     'passed them (0.61–0.77×, 1.42–1.78×, 0.93–0.99×); an interleaved `keepalive 9` of this build against the one before it: 1.016× ' +
-    'the CPU per request, lower in 4 of 9.',
+    'the CPU per request, lower in 4 of 9. A partial rerun at 11:31 of 4c8b2f9 (`node bench/run --only keepalive,many-apis --targets ' +
+    'gatehouse-n,nginx,node-pipe,node-floor,node-relay`): keep-alive 0.69× nginx and 3.62× node-pipe, CPU per request 1.54×, ' +
+    'many-apis 0.91×: all pass.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
