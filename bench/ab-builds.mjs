@@ -35,6 +35,7 @@ const MODES = {
   rate: { path: '/', conns: 50, upload: 0 }
 }
 const RATE = Number(process.env.RATE ?? 10000)
+const RATE_RUN = { durationMs: 4000, warmupMs: 500 }
 const [modeName, roundsArg, ...builds] = process.argv.slice(2)
 const mode = MODES[modeName]
 const rounds = Number(roundsArg)
@@ -64,10 +65,11 @@ try {
       if (modeName === 'rate') {
         // Open loop: the CPU per request at a fixed rate, and the p99 the latency scenario reads.
         const c0 = cpuSeconds(b.child.pid)
-        const res = await builtin({ mode: 'rate', target: { host: '127.0.0.1', port: b.port, tls: true }, servername: 'bench.localhost', host: 'bench.localhost', conns: mode.conns, rate: RATE, durationMs: 4000, warmupMs: 500, spin: true }, { cpu: plan.load })
+        const res = await builtin({ mode: 'rate', target: { host: '127.0.0.1', port: b.port, tls: true }, servername: 'bench.localhost', host: 'bench.localhost', conns: mode.conns, rate: RATE, ...RATE_RUN, spin: true }, { cpu: plan.load })
         const cpuS = cpuSeconds(b.child.pid) - c0
+        // The CPU counts the warm-up too: per request scheduled over both.
         b.rate.push(res.latency.p99 / 1000)
-        b.cpu.push((cpuS * 1e6) / (RATE * 4.5))
+        b.cpu.push((cpuS * 1e6) / (RATE * (RATE_RUN.durationMs + RATE_RUN.warmupMs) / 1000))
         continue
       }
       const c0 = cpuSeconds(b.child.pid)

@@ -113,7 +113,10 @@ export const FINDINGS = [
     'pipelined request\'s bytes, node:http\'s unshift) take a copy. `fastpath.test.ts` asserts reuse while 4 bodies of 3 MiB go ' +
     'through a slow upstream intact; dropping the write hold, the read hold or the reuse each fails it. **Bought:** 0.816× the ' +
     'CPU per MiB uploaded, lower in 9 of 9 rounds, 509 → 570 MB/s (`ab-builds.mjs upload 9`); keep-alive unchanged (1.016×, ' +
-    'lower in 4 of 9, `keepalive 9`). In the 10:55 run below, streaming up 0.91× nginx (the relay 0.89×).',
+    'lower in 4 of 9, `keepalive 9`). In the 10:55 run below, streaming up 0.91× nginx (the relay 0.89×). A review clean-up ' +
+    'afterwards (one `writeBody` for slab-holding writes, the next slab chosen in one function, `FastConn.region` alone instead of a ' +
+    'flag beside it) measured 0.993× the CPU per MiB (`upload 5`, lower in 3 of 5) and 1.025× per request (`keepalive 5`, lower in ' +
+    '2 of 5) against the build before it: no change, as intended.',
   '- **Memory while streaming.** A worker frees relayed chunks only when V8 scavenges, which it does for Buffer memory only at 32 MiB, and ' +
     'glibc keeps what they grew. **Fix:** workers scavenge after `GATEHOUSE_BUFFER_GC_MB` (4) MiB of new Buffer memory; the large-config ' +
     'compile thread exits after its compile; undici is loaded only when the node:http path needs it (~8 MiB per worker); since the read ' +

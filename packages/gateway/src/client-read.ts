@@ -90,24 +90,21 @@ export function scratch (): Buffer {
 
 /** A region of a body slab for one read; the caller holds it until `release(slabOf(region))`. */
 export function reserve (): Buffer {
-  if (SLAB_BYTES - slab.off < RECORD_MAX) {
-    if (slab.refs === 0) {
-      // Every region handed out and all of them released already: write it again.
-      slab.off = 0
-      slabStats.reused++
-    } else {
-      const next = free.pop()
-      if (next === undefined) slab = newSlab()
-      else {
-        slabStats.reused++
-        slab = next
-      }
-    }
-  }
+  if (SLAB_BYTES - slab.off < RECORD_MAX) slab = nextSlab()
   const region = slab.buf.subarray(slab.off, slab.off + RECORD_MAX)
   slab.off += RECORD_MAX
   slab.refs++
   return region
+}
+
+// The full current slab again if every region was released already, else one
+// from the free list, else a new one.
+function nextSlab (): Slab {
+  const s = slab.refs === 0 ? slab : free.pop()
+  if (s === undefined) return newSlab()
+  s.off = 0
+  slabStats.reused++
+  return s
 }
 
 /** The slab `b` lies in, or null. */
@@ -122,12 +119,9 @@ export function hold (s: Slab): void {
 
 /** A holder is done with `s`; once none is left and every region was handed out, it is reused. */
 export function release (s: Slab): void {
-  // The current slab is reused in place by `reserve`.
+  // The current slab is taken again in place by `nextSlab`.
   if (--s.refs > 0 || s.off < SLAB_BYTES || s === slab) return
-  if (free.length < FREE_MAX) {
-    s.off = 0
-    free.push(s)
-  }
+  if (free.length < FREE_MAX) free.push(s)
 }
 
 /** `b` itself, or a copy when it lies in SCRATCH (which the next read overwrites). */

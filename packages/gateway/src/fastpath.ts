@@ -61,9 +61,7 @@ export class FastConn {
   timerMs = -1
   /** No request has started yet: its timeout is the headers timeout, answered 408. */
   fresh = true
-  /** The next read lands in a reserved body-slab region, not the shared scratch (client-read.ts). */
-  inSlab = false
-  /** The slab of that region, held until the read has been handled (or the connection closed). */
+  /** The slab whose reserved region the next read lands in (else the shared scratch, client-read.ts); held until that read has been handled or the connection closed. */
   region: Slab | null = null
   /** The client's address for X-Forwarded-For, read once: net's getter checks the handle on every call. */
   ip: string
@@ -137,19 +135,16 @@ function onClientRead (this: TLSSocket, n: number, buf: Buffer): boolean {
   reading = conn
   readBytes = n
   const chunk = n === buf.length ? buf : buf.subarray(0, n)
-  let more = true
   // node:http did not take the handle over (it does unless it cannot): feed its 'data' listener.
-  if (conn.handedOff) more = this.push(Buffer.from(chunk))
-  else {
-    try {
-      clientData(this, chunk)
-      // A pipelined request, or bytes after a body: kept past this read.
-      if (conn.pending !== null) conn.pending = kept(conn.pending)
-    } catch (err) {
-      crashed(conn, err)
-    }
+  if (conn.handedOff) return this.push(Buffer.from(chunk))
+  try {
+    clientData(this, chunk)
+    // A pipelined request, or bytes after a body: kept past this read.
+    if (conn.pending !== null) conn.pending = kept(conn.pending)
+  } catch (err) {
+    crashed(conn, err)
   }
-  return more
+  return true
 }
 
 // A connection streaming a request body reads into regions that the writes
@@ -166,11 +161,9 @@ function nextClientRead (): Buffer | undefined {
   const done = conn.region
   let next: Buffer | undefined
   if (ex !== null && !ex.reqDone && !conn.handedOff && readBytes >= SHORT_READ) {
-    conn.inSlab = true
     next = reserve()
     conn.region = slabOf(next)
-  } else if (conn.inSlab) {
-    conn.inSlab = false
+  } else if (done !== null) {
     conn.region = null
     next = scratch()
   }
@@ -446,17 +439,7 @@ class FastExchange implements Answered {
       // Backpressure: stop reading the client until the upstream drains. A
       // turn's corked records that fill the queue leave now; the client waits
       // only if the kernel did not take them.
-      const chunk = owned(take === b.length ? b : b.subarray(0, take))
-      const slab = slabOf(chunk)
-      let flowing
-      if (slab === null) flowing = up.write(chunk)
-      else {
-        // Held until Writable calls back: the kernel has the bytes, or the socket is gone.
-        hold(slab)
-        ;(up as unknown as UpSlabs)[kSlabs].push(slab)
-        flowing = up.write(chunk, (up as unknown as UpSlabs)[kSlabDone])
-      }
-      if (!flowing) {
+      if (!writeBody(up, owned(take === b.length ? b : b.subarray(0, take)))) {
         if (up.writableCorked > 0) {
           up.uncork()
           up.cork()
@@ -856,6 +839,16 @@ const kSlabs = Symbol('gatehouse.fastpath.slabs')
 const kSlabDone = Symbol('gatehouse.fastpath.slabDone')
 /** The body slabs an upstream socket's queued writes hold, oldest first (client-read.ts). */
 interface UpSlabs { [kSlabs]: Slab[], [kSlabDone]: () => void }
+
+/** Writes body bytes upstream; bytes in a body slab hold it until Writable calls back (the kernel has them, or the socket is gone). */
+function writeBody (up: Socket, chunk: Buffer): boolean {
+  const slab = slabOf(chunk)
+  if (slab === null) return up.write(chunk)
+  const u = up as unknown as UpSlabs
+  hold(slab)
+  u[kSlabs].push(slab)
+  return up.write(chunk, u[kSlabDone])
+}
 const kIdleSince = Symbol('gatehouse.fastpath.idleSince')
 const SWEEP_MS = 1000
 // Pools that may hold idle sockets (a pool whose list emptied leaves at the next sweep).
