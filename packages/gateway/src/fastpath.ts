@@ -21,11 +21,12 @@ import type { TLSSocket } from 'node:tls'
 import { STATUS_CODES } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { parseRequestHead, parseResponseHead, newChunkScan, scanChunked, type RequestHead, type ChunkScan } from './h1.js'
-import { acceptRequestId, admit, answerClientError, errorBody, recordRequest, requestTimeoutBody, newRequestId, pickPool, stripTarget, CONNECT_FAILED, IDEMPOTENT, type Answered, type ApiRoute, type PlaneState, type RouteStats } from './proxy.js'
+import { acceptRequestId, admitHost, answerClientError, errorBody, recordRequest, requestTimeoutBody, newRequestId, pickPool, stripTarget, CONNECT_FAILED, IDEMPOTENT, type Answered, type ApiRoute, type PlaneState, type RouteStats } from './proxy.js'
 import { POOL_IDLE_MS, POOL_MAX_FREE, type UpstreamPool } from './pool.js'
 import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { kBytesRead } from './symbols.js'
 import { readInto, reserve, scratch, owned, kept, slabOf, hold, release as releaseSlab, type Slab } from './client-read.js'
+import { normalizeHost } from './router.js'
 
 /** What the fast path needs from the data plane besides PlaneState. */
 export interface FastPlane extends PlaneState {
@@ -65,6 +66,9 @@ export class FastConn {
   region: Slab | null = null
   /** The client's address for X-Forwarded-For, read once: net's getter checks the handle on every call. */
   ip: string
+  /** The last Host header value as sent, and normalized (normalizeHost). */
+  rawHost = ''
+  host = ''
   constructor (plane: FastPlane, socket: TLSSocket) {
     this.plane = plane
     this.socket = socket
@@ -283,7 +287,13 @@ function nextRequest (conn: FastConn): void {
   }
   const plane = conn.plane
   const socket = conn.socket
-  const r = admit(plane, head.target, head.host, socket)
+  // Clients send the same Host on every request of a connection: normalized
+  // once, and the route lookup then hashes the same string each time.
+  if (head.host !== conn.rawHost) {
+    conn.rawHost = head.host
+    conn.host = normalizeHost(head.host)
+  }
+  const r = admitHost(plane, head.target, conn.host)
   if (typeof r === 'string' || (r.mtls && socket.authorized !== true)) {
     handOff(conn)
     return
@@ -514,7 +524,7 @@ class FastExchange implements Answered {
     // rest is not read, so this connection cannot carry another request.
     if (!this.reqDone) conn.closeAfter = true
     this.status = h.status
-    let out = `HTTP/1.1 ${h.status} ${h.reason}\r\n${h.fields}`
+    let out = h.head
     if (!h.hasDate) out += `date: ${httpDate()}\r\n`
     const method = this.head.method
     if (method === 'HEAD' || h.status === 204 || h.status === 304) {

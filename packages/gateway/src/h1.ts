@@ -33,19 +33,29 @@ export interface RequestHead {
 /** A response head from an upstream. */
 export interface ResponseHead {
   status: number
-  reason: string
   /** Upstream spoke HTTP/1.0 or said `Connection: close`: its socket is not reused. */
   close: boolean
   /** Content-Length, -1 when absent */
   contentLength: number
   /** Transfer-Encoding ends in chunked */
   chunked: boolean
-  /** The fields to relay to the client, each line as sent with its CRLF (hop-by-hop and framing removed). */
-  fields: string
+  /** The head to relay to the client: the status line (as HTTP/1.1) and the fields, each line as sent with its CRLF (hop-by-hop and framing removed). */
+  head: string
   hasDate: boolean
 }
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+// The methods the fast path serves, as constants: the request's method is not
+// sliced out and hashed per request, and later comparisons find the same string.
+function methodOf (head: string, sp1: number): string | null {
+  switch (sp1) {
+    case 3: return head.startsWith('GET') ? 'GET' : head.startsWith('PUT') ? 'PUT' : null
+    case 4: return head.startsWith('HEAD') ? 'HEAD' : head.startsWith('POST') ? 'POST' : null
+    case 5: return head.startsWith('PATCH') ? 'PATCH' : null
+    case 6: return head.startsWith('DELETE') ? 'DELETE' : null
+    case 7: return head.startsWith('OPTIONS') ? 'OPTIONS' : null
+    default: return null
+  }
+}
 // Lines of printable ASCII and HTAB joined by CRLF: no bare CR or LF, no
 // control bytes, no obs-text (those go to llhttp). One linear pass. The last
 // line is not empty: a head handed over with its final CRLF would otherwise
@@ -105,6 +115,61 @@ function lengthValue (s: string, from: number, to: number): number {
   return n
 }
 
+// The field names the parsers act on, as codes: a name is matched where it
+// lies in the head, case-insensitively, instead of being sliced out and
+// lower-cased per line (most lines are none of these and cost one switch).
+const F_OTHER = 0
+const F_HOST = 1
+const F_CONTENT_LENGTH = 2
+const F_TRANSFER_ENCODING = 3
+const F_EXPECT = 4
+const F_UPGRADE = 5
+const F_HTTP2_SETTINGS = 6
+const F_PROXY_CONNECTION = 7
+const F_CONNECTION = 8
+const F_X_REQUEST_ID = 9
+const F_X_FORWARDED_FOR = 10
+const F_X_FORWARDED_PROTO = 11
+const F_X_FORWARDED_HOST = 12
+const F_KEEP_ALIVE = 13
+const F_TE = 14
+const F_TRAILER = 15
+const F_TRAILERS = 16
+const F_DATE = 17
+/** Any other `Proxy-*` field. */
+const F_PROXY_OTHER = 18
+
+// s[at, at + lower.length) equals `lower` ignoring ASCII case. The name was
+// checked to be a token first: `| 0x20` folds only letters onto letters there.
+function named (s: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((s.charCodeAt(at + i) | 0x20) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
+// The code of the field name s[from, to).
+function fieldName (s: string, from: number, to: number): number {
+  switch (to - from) {
+    case 2: return named(s, from, 'te') ? F_TE : F_OTHER
+    case 4: return named(s, from, 'host') ? F_HOST : named(s, from, 'date') ? F_DATE : F_OTHER
+    case 6: return named(s, from, 'expect') ? F_EXPECT : proxyOther(s, from, to)
+    case 7: return named(s, from, 'upgrade') ? F_UPGRADE : named(s, from, 'trailer') ? F_TRAILER : proxyOther(s, from, to)
+    case 8: return named(s, from, 'trailers') ? F_TRAILERS : proxyOther(s, from, to)
+    case 10: return named(s, from, 'connection') ? F_CONNECTION : named(s, from, 'keep-alive') ? F_KEEP_ALIVE : proxyOther(s, from, to)
+    case 12: return named(s, from, 'x-request-id') ? F_X_REQUEST_ID : proxyOther(s, from, to)
+    case 14: return named(s, from, 'content-length') ? F_CONTENT_LENGTH : named(s, from, 'http2-settings') ? F_HTTP2_SETTINGS : proxyOther(s, from, to)
+    case 15: return named(s, from, 'x-forwarded-for') ? F_X_FORWARDED_FOR : proxyOther(s, from, to)
+    case 16: return named(s, from, 'x-forwarded-host') ? F_X_FORWARDED_HOST : named(s, from, 'proxy-connection') ? F_PROXY_CONNECTION : proxyOther(s, from, to)
+    case 17: return named(s, from, 'transfer-encoding') ? F_TRANSFER_ENCODING : named(s, from, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : proxyOther(s, from, to)
+    default: return proxyOther(s, from, to)
+  }
+}
+
+function proxyOther (s: string, from: number, to: number): number {
+  return to - from >= 6 && named(s, from, 'proxy-') ? F_PROXY_OTHER : F_OTHER
+}
+
 // The field lines of a head, one at a time, for both parsers. The lines kept
 // (forwarded or relayed) are copied as sent, a run of consecutive lines per
 // slice: a run ends where a line is dropped. One cursor per module: parsing
@@ -115,8 +180,8 @@ class FieldLines {
   lineStart = 0
   colon = 0
   end = 0
-  /** The current field's name, lower-cased. */
-  name = ''
+  /** The current field's name as one of the F_* codes. */
+  name = F_OTHER
   /** Start of the current run of kept lines, -1 when none. */
   run = -1
   kept = ''
@@ -143,7 +208,7 @@ class FieldLines {
     this.colon = colon
     this.end = end
     this.pos = end + 2
-    this.name = head.slice(pos, colon).toLowerCase()
+    this.name = fieldName(head, pos, colon)
     return 1
   }
 
@@ -161,7 +226,7 @@ class FieldLines {
 
   /** Any other field: goes on, unless a `Proxy-*` one (hop-by-hop between a client and its proxy). */
   relay (): void {
-    if (this.name.startsWith('proxy-')) this.drop()
+    if (this.name === F_PROXY_OTHER) this.drop()
     else this.keep()
   }
 
@@ -189,8 +254,8 @@ export function parseRequestHead (head: string): RequestHead | null {
   if (lineEnd === -1) return null // no Host
   const sp1 = head.indexOf(' ')
   if (sp1 <= 0 || sp1 > lineEnd) return null
-  const method = head.slice(0, sp1)
-  if (!METHODS.has(method)) return null
+  const method = methodOf(head, sp1)
+  if (method === null) return null
   const sp2 = head.indexOf(' ', sp1 + 1)
   if (sp2 === -1 || sp2 > lineEnd || lineEnd - sp2 !== 9 || !head.startsWith('HTTP/1.1', sp2 + 1)) return null
   if (head.charCodeAt(sp1 + 1) !== 47 /* / */) return null
@@ -208,26 +273,26 @@ export function parseRequestHead (head: string): RequestHead | null {
   while ((at = f.next()) === 1) {
     if (++count > MAX_FIELDS) return null
     switch (f.name) {
-      case 'host': {
+      case F_HOST: {
         const value = f.value()
         if (host !== null || value === '') return null
         host = value
         break
       }
-      case 'content-length': {
+      case F_CONTENT_LENGTH: {
         const n = f.length()
         if (contentLength !== -1 || n === -1 || f.valueHasTab()) return null
         contentLength = n
         break
       }
-      case 'transfer-encoding':
-      case 'expect':
-      case 'upgrade':
-      case 'http2-settings':
+      case F_TRANSFER_ENCODING:
+      case F_EXPECT:
+      case F_UPGRADE:
+      case F_HTTP2_SETTINGS:
       // llhttp reads `Proxy-Connection: close` as Connection: close.
-      case 'proxy-connection':
+      case F_PROXY_CONNECTION:
         return null
-      case 'connection': {
+      case F_CONNECTION: {
         if (f.valueHasTab()) return null
         const v = f.value().toLowerCase()
         if (v === 'keep-alive') break
@@ -236,23 +301,23 @@ export function parseRequestHead (head: string): RequestHead | null {
         if (v.includes('close')) close = true
         break
       }
-      case 'x-request-id': {
+      case F_X_REQUEST_ID: {
         // Joined like node:http joins duplicates (then refused as an id by the proxy).
         const value = f.value()
         requestId = requestId === null ? value : `${requestId}, ${value}`
         break
       }
-      case 'x-forwarded-for': {
+      case F_X_FORWARDED_FOR: {
         const value = f.value()
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`
         break
       }
-      case 'x-forwarded-proto':
-      case 'x-forwarded-host':
-      case 'keep-alive':
-      case 'te':
-      case 'trailer':
-      case 'trailers':
+      case F_X_FORWARDED_PROTO:
+      case F_X_FORWARDED_HOST:
+      case F_KEEP_ALIVE:
+      case F_TE:
+      case F_TRAILER:
+      case F_TRAILERS:
         break
       default:
         f.relay()
@@ -296,30 +361,34 @@ export function parseResponseHead (head: string): ResponseHead | null {
   if (lineEnd === -1) lineEnd = head.length
   const status = statusOf(head, lineEnd)
   if (status === -1) return null
-  // The reason phrase is relayed as sent (TEXT_LINES checked its bytes).
-  const reason = lineEnd > 13 ? head.slice(13, lineEnd) : ''
   let close = head.charCodeAt(7) === 48
   let contentLength = -1
   let te: string | null = null
   let listed: Set<string> | null = null
   let hasDate = false
   const f = LINES.start(head, lineEnd + 2)
+  // The status line and its reason phrase are relayed as sent (TEXT_LINES
+  // checked its bytes): as the start of the first run of kept lines, or
+  // rebuilt as HTTP/1.1 when the upstream spoke HTTP/1.0 or left out the SP
+  // that ends a status line without a reason.
+  if (close || lineEnd === 12) f.kept = `HTTP/1.1 ${status} ${head.slice(13, lineEnd)}\r\n`
+  else f.run = 0
   let at: number
   while ((at = f.next()) === 1) {
     switch (f.name) {
-      case 'content-length': {
+      case F_CONTENT_LENGTH: {
         const n = f.length()
         if (n === -1) return null
         if (contentLength !== -1 && contentLength !== n) return null
         contentLength = n
         break
       }
-      case 'transfer-encoding': {
+      case F_TRANSFER_ENCODING: {
         const value = f.value()
         te = te === null ? value : `${te}, ${value}`
         break
       }
-      case 'connection': {
+      case F_CONNECTION: {
         const v = f.value().toLowerCase()
         if (v === 'keep-alive') break
         if (v === 'close') { close = true; break }
@@ -330,15 +399,15 @@ export function parseResponseHead (head: string): ResponseHead | null {
         }
         break
       }
-      case 'x-request-id':
-      case 'keep-alive':
-      case 'proxy-connection':
-      case 'te':
-      case 'trailer':
-      case 'trailers':
-      case 'upgrade':
+      case F_X_REQUEST_ID:
+      case F_KEEP_ALIVE:
+      case F_PROXY_CONNECTION:
+      case F_TE:
+      case F_TRAILER:
+      case F_TRAILERS:
+      case F_UPGRADE:
         break
-      case 'date':
+      case F_DATE:
         hasDate = true
         f.keep()
         continue
@@ -363,13 +432,13 @@ export function parseResponseHead (head: string): ResponseHead | null {
     // Other codings (gzip before chunked) stay declared to the client.
     if (codings.length > 1) fields += `transfer-encoding: ${codings.slice(0, -1).map((c) => trimOws(c)).join(', ')}\r\n`
   }
-  return { status, reason, close, contentLength, chunked, fields, hasDate }
+  return { status, close, contentLength, chunked, head: fields, hasDate }
 }
 
-// Drops the `name: value\r\n` lines whose (lower-cased) name is in `listed`.
+// Drops the `name: value\r\n` lines whose (lower-cased) name is in `listed`; the status line stays.
 function withoutListed (fields: string, listed: Set<string>): string {
-  let out = ''
-  let pos = 0
+  let pos = fields.indexOf('\r\n') + 2
+  let out = fields.slice(0, pos)
   while (pos < fields.length) {
     const end = fields.indexOf('\r\n', pos) + 2
     const line = fields.slice(pos, end)

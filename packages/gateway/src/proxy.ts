@@ -324,9 +324,13 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
 
 /** The API a request (or upgrade) goes to, or why it goes nowhere; shared by both paths. */
 export function admit (plane: PlaneState, url: string, hostHeader: string | undefined, socket: TLSSocket): ApiRoute | 'GH_GATEWAY_BAD_TARGET' | 'GH_GATEWAY_NO_ROUTE' {
+  return admitHost(plane, url, normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined)))
+}
+
+/** admit() for a host already normalized (normalizeHost). */
+export function admitHost (plane: PlaneState, url: string, host: string): ApiRoute | 'GH_GATEWAY_BAD_TARGET' | 'GH_GATEWAY_NO_ROUTE' {
   const path = routablePath(url)
   if (path === null) return 'GH_GATEWAY_BAD_TARGET'
-  const host = normalizeHost(hostHeader ?? (typeof socket.servername === 'string' ? socket.servername : undefined))
   return route(plane.current.router, host, path) ?? 'GH_GATEWAY_NO_ROUTE'
 }
 

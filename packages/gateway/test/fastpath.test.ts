@@ -429,6 +429,55 @@ test('end-to-end fields are relayed as sent and in order, hop-by-hop ones droppe
   })
 })
 
+test('field names are matched in any case, and the status line is relayed as sent or rebuilt as HTTP/1.1', async () => {
+  // Each path gets its own answer; every name the parsers act on is sent in an odd case.
+  const answers: Record<string, string> = {
+    '/v11': 'HTTP/1.1 201 Made It\xe9\r\nX-Kept: 1\r\nCONTENT-LENGTH: 2\r\nDATE: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-REQUEST-ID: upstream-id\r\nPROXY-Thing: p\r\nKeep-ALIVE: timeout=5\r\n\r\nok',
+    '/v10': 'HTTP/1.0 200 Fine Then\r\nContent-Length: 2\r\n\r\nok',
+    '/bare': 'HTTP/1.1 200\r\ncontent-length: 2\r\nCONNECTION: close\r\n\r\nok',
+    '/chunked': 'HTTP/1.1 200 OK\r\nTRANSFER-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'
+  }
+  const heads: string[] = []
+  await withRawUpstream('names', (s) => {
+    let got = ''
+    s.on('data', (d) => {
+      got += d.toString('latin1')
+      const end = got.indexOf('\r\n\r\n')
+      if (end === -1) return
+      heads.push(got.slice(0, end + 2))
+      const path = got.slice(4, got.indexOf(' ', 4))
+      got = ''
+      s.write(answers[path] as string, 'latin1')
+      if (path === '/v10' || path === '/bare') s.end()
+    })
+  }, {}, async (port2, p2) => {
+    const head = async (path: string, extra = ''): Promise<{ head: string, out: string }> => {
+      const out = await rawTls(port2, 'names.test', pki.caPem, `GET ${path} HTTP/1.1\r\nHOST: names.test\r\n${extra}Connection: close\r\n\r\n`)
+      return { head: out.slice(0, out.indexOf('\r\n\r\n') + 2), out }
+    }
+    const v11 = await head('/v11', 'X-Request-ID: client-7\r\nX-FORWARDED-FOR: 198.51.100.9\r\nTe: trailers\r\nPROXY-Authorization: x\r\n')
+    assert.ok(v11.head.startsWith('HTTP/1.1 201 Made It\xe9\r\nX-Kept: 1\r\nDATE: Sun, 06 Nov 1994 08:49:37 GMT\r\n'), v11.head)
+    assert.is(v11.head.match(/content-length/gi)?.length, 1, v11.head)
+    assert.is(v11.head.match(/\r\ndate:/gi)?.length, 1, 'the upstream Date is kept, none added')
+    assert.ok(v11.head.includes('\r\nx-request-id: client-7\r\n'), 'the client id, not the upstream one')
+    assert.not.match(v11.head, /upstream-id|proxy-thing|keep-alive/i)
+    assert.ok(v11.out.endsWith('\r\n\r\nok'), v11.out)
+    const sent = heads.at(-1) as string
+    assert.ok(sent.includes('\r\nx-forwarded-host: names.test\r\n'), sent)
+    assert.ok(sent.includes('\r\nx-forwarded-for: 198.51.100.9, 127.0.0.1\r\n'), sent)
+    assert.ok(sent.includes('\r\nx-request-id: client-7\r\n'), sent)
+    assert.not.match(sent, /\r\n(te|proxy-authorization|HOST):/)
+    const v10 = await head('/v10')
+    assert.ok(v10.head.startsWith('HTTP/1.1 200 Fine Then\r\n'), v10.head)
+    const bare = await head('/bare')
+    assert.ok(bare.head.startsWith('HTTP/1.1 200 \r\n'), 'the SP before an empty reason is put back')
+    const chunked = await head('/chunked')
+    assert.ok(chunked.head.includes('\r\ntransfer-encoding: chunked\r\n'), chunked.head)
+    assert.ok(chunked.out.endsWith('\r\n\r\n2\r\nok\r\n0\r\n\r\n'), chunked.out)
+    assert.is(p2.fastStats.requests, 4, 'all took the fast path')
+  })
+})
+
 test('framing with NBSP around its value is refused with 502, as llhttp refuses it on the full path', async () => {
   // String#trim would strip U+00A0 and read these as a length of 2 and as chunked.
   await withRawUpstream('nbsp', (s) => {
