@@ -58,8 +58,9 @@ export class FastConn {
   closeAfter = false
   /** node:http serves the connection now. */
   handedOff = false
-  /** The idle timeout set on the socket (ms); changed only when it differs (STYLE: the hot path). */
-  timerMs = -1
+  /** The connection's timer (headers, keep-alive or request timeout) and the length it was armed with (ms). */
+  timer: NodeJS.Timeout | null = null
+  timerMs = 0
   /** No request has started yet: its timeout is the headers timeout, answered 408. */
   fresh = true
   /** The slab whose reserved region the next read lands in (else the shared scratch, client-read.ts); held until that read has been handled or the connection closed. */
@@ -95,13 +96,32 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
   }
 }
 
-// A Node socket timeout is an idle timer every read and write refreshes; it is
-// only re-set when its length changes. While a bodiless request waits for its
-// upstream the keep-alive timer keeps running: onClientTimeout ignores it then.
+// The fast path's timeouts are timers of its own, not net's socket timeouts:
+// net re-arms a socket's timer on every read and write (a clock read and a
+// move in the timer list, four per request over the two sockets), and none of
+// these timeouts needs that. Each timer is re-armed where its interval
+// starts: the headers timeout when the connection opens, keep-alive when a
+// response has ended, the request timeout when a body starts, the upstream
+// timeout when the request has gone up (while a body is still going up,
+// onUpTimeout re-arms it as long as bytes move). Re-armed with the same
+// length, a timer is refreshed in place: nothing is allocated.
+function rearm<T> (timer: NodeJS.Timeout | null, armedMs: number, ms: number, fn: (arg: T) => void, arg: T): NodeJS.Timeout | null {
+  if (timer !== null && armedMs === ms) return timer.refresh()
+  if (timer !== null) clearTimeout(timer)
+  return ms > 0 ? setTimeout(fn, ms, arg).unref() : null
+}
+
+// While a bodiless request waits for its upstream the keep-alive timer keeps
+// running: onClientTimer ignores it then.
 function clientTimer (conn: FastConn, ms: number): void {
-  if (conn.timerMs === ms) return
+  conn.timer = rearm(conn.timer, conn.timerMs, ms, onClientTimer, conn)
   conn.timerMs = ms
-  conn.socket.setTimeout(ms)
+}
+
+function stopClientTimer (conn: FastConn): void {
+  if (conn.timer !== null) clearTimeout(conn.timer)
+  conn.timer = null
+  conn.timerMs = 0
 }
 
 /** Closes the fast-path connections that have no request in flight (drain). */
@@ -204,18 +224,19 @@ function onClientDrain (this: TLSSocket): void {
   if (ex !== null && ex.up !== null) ex.up.resume()
 }
 
-function onClientTimeout (this: TLSSocket): void {
-  const conn = connOf(this)
+function onClientTimer (conn: FastConn): void {
+  const socket = conn.socket
+  if (conn.handedOff || socket.destroyed) return
   const ex = conn.ex
   if (ex === null) {
     if (conn.fresh) {
-      // Nothing arrived within timeouts.headers: the 408 node:http answers there.
-      answerClientError(REQUEST_TIMEOUT, this)
-      this.destroySoon()
+      // No whole request head within timeouts.headers: the 408 node:http answers there.
+      answerClientError(REQUEST_TIMEOUT, socket)
+      socket.destroySoon()
       return
     }
     // Keep-alive idle timeout: closed without a word, as node:http does.
-    this.destroy()
+    socket.destroy()
     return
   }
   if (!ex.reqDone) ex.requestTimedOut()
@@ -240,6 +261,7 @@ function onClientError (this: TLSSocket): void {
 function onClientClose (this: TLSSocket): void {
   const conn = connOf(this)
   conn.plane.fastConnections.delete(conn)
+  stopClientTimer(conn)
   // A region reserved for a read that will not come.
   if (conn.region !== null) {
     releaseSlab(conn.region)
@@ -251,7 +273,7 @@ function onClientClose (this: TLSSocket): void {
 
 // The client socket's handlers while the fast path serves it (removed by handOff).
 const CLIENT_HANDLERS: ReadonlyArray<readonly [string, (this: TLSSocket, ...args: any[]) => void]> = [
-  ['drain', onClientDrain], ['timeout', onClientTimeout],
+  ['drain', onClientDrain],
   ['end', onClientEnd], ['error', onClientError], ['close', onClientClose]
 ]
 
@@ -260,7 +282,7 @@ function handOff (conn: FastConn): void {
   const socket = conn.socket
   for (const [event, handler] of CLIENT_HANDLERS) socket.removeListener(event, handler)
   socket.removeListener('data', onClientData)
-  socket.setTimeout(0)
+  stopClientTimer(conn)
   conn.handedOff = true
   conn.plane.fastConnections.delete(conn)
   conn.plane.fastStats.handoffs++
@@ -355,6 +377,8 @@ class FastExchange implements Answered {
   resDone = false
   upReusable = true
   finished = false
+  /** The upstream socket's bytesWritten when its timer was last armed while the body goes up. */
+  upSent = -1
   constructor (conn: FastConn, route: ApiRoute, pool: UpstreamPool, head: RequestHead) {
     this.conn = conn
     this.client = conn.socket
@@ -420,11 +444,11 @@ class FastExchange implements Answered {
     // The first attempt leaves in the turn the request started in.
     this.upstreamStart = this.attempts === 1 ? this.start : performance.now()
     // Kept armed while the socket idles in the pool (the sweep below retires
-    // idle sockets): re-setting a socket timeout allocates a timer and a bound
-    // function, so it is set only when an API with another timeout takes it.
-    const ms = this.route.timeoutMs
-    if (up.timeout !== ms) up.setTimeout(ms)
+    // idle sockets); re-armed per request, from here or from the body's end.
+    upTimer(up, this.route.timeoutMs)
     up.write(this.upstreamHead(), 'latin1')
+    // A body to send: its progress is what the timer looks at (onUpTimeout).
+    if (!this.reqDone) this.upSent = up.bytesWritten
   }
 
   /** Request body bytes from the client; what follows the body is the next request. */
@@ -464,7 +488,8 @@ class FastExchange implements Answered {
       this.client.pause()
     }
     if (this.reqLeft === 0) {
-      clientTimer(this.conn, this.conn.plane.current.table.timeouts.keepAliveMs)
+      // The upstream's time to answer counts from the end of the request.
+      if (up !== null && !up.destroyed) upTimer(up, this.route.timeoutMs)
       if (this.resDone) this.complete()
     }
   }
@@ -639,7 +664,9 @@ class FastExchange implements Answered {
     const client = this.client
     if (conn.closeAfter || conn.plane.draining) {
       // Like node:http: end, then destroy once flushed, so a client that keeps
-      // its half open does not hold the socket (no timer runs any more).
+      // its half open does not hold the socket; one that reads nothing is
+      // destroyed by the keep-alive timer.
+      clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
       client.destroySoon()
       return
     }
@@ -692,6 +719,18 @@ class FastExchange implements Answered {
   onUpTimeout (): void {
     if (this.finished || this.resStarted) return
     const up = this.up
+    if (up !== null && !up.connecting && !this.reqDone) {
+      // A body still going up: the timeout is an idle one until it has gone
+      // (net's socket timeout was), so it waits again if bytes moved since
+      // the timer was armed: a stall is answered 1 to 2 timeouts after the
+      // last byte went, where a timer re-armed per write would cost every write.
+      const sent = up.bytesWritten
+      if (sent !== this.upSent) {
+        this.upSent = sent
+        upTimer(up, this.route.timeoutMs)
+        return
+      }
+    }
     if (up !== null && up.connecting) {
       // Never connected: a dead target, handled like a refused connect (marked
       // failed, another target tried, 502) as undici's connect timeout is.
@@ -845,6 +884,16 @@ function clearDate (): void { dateCache = '' }
 // runs while some pool holds idle sockets.
 
 const kReused = Symbol('gatehouse.fastpath.reused')
+const kTimer = Symbol('gatehouse.fastpath.timer')
+const kTimerMs = Symbol('gatehouse.fastpath.timerMs')
+/** An upstream socket's timer (the API's timeout) and the length it was armed with (ms). */
+interface UpTimed { [kTimer]: NodeJS.Timeout | null, [kTimerMs]: number }
+
+function upTimer (up: Socket, ms: number): void {
+  const u = up as unknown as UpTimed
+  u[kTimer] = rearm(u[kTimer], u[kTimerMs], ms, onUpTimer, up)
+  u[kTimerMs] = ms
+}
 const kSlabs = Symbol('gatehouse.fastpath.slabs')
 const kSlabDone = Symbol('gatehouse.fastpath.slabDone')
 /** The body slabs an upstream socket's queued writes hold, oldest first (client-read.ts). */
@@ -885,8 +934,9 @@ function acquire (pool: UpstreamPool, fresh: boolean): Socket {
   }
   ;(s as unknown as Record<symbol, boolean>)[kReused] = false
   ;(s as unknown as Record<symbol, UpstreamPool>)[kPool] = pool
+  ;(s as unknown as UpTimed)[kTimer] = null
+  ;(s as unknown as UpTimed)[kTimerMs] = 0
   s.on('drain', onUpDrain)
-  s.on('timeout', onUpTimeout)
   s.on('error', onUpError)
   s.on('close', onUpClose)
   return s
@@ -953,9 +1003,9 @@ function onUpDrain (this: Socket): void {
 }
 
 // An idle pooled socket's timer (its last API's timeout) is not an error: the
-// sweep retires idle sockets, and the next request's write re-arms the timer.
-function onUpTimeout (this: Socket): void {
-  const ex = exOf(this)
+// sweep retires idle sockets, and the next request re-arms the timer.
+function onUpTimer (up: Socket): void {
+  const ex = exOf(up)
   if (ex !== null) ex.onUpTimeout()
 }
 
@@ -965,6 +1015,9 @@ function onUpError (this: Socket, err: NodeJS.ErrnoException): void {
 }
 
 function onUpClose (this: Socket): void {
+  const u = this as unknown as UpTimed
+  if (u[kTimer] !== null) clearTimeout(u[kTimer])
+  u[kTimer] = null
   const pool = (this as unknown as Record<symbol, UpstreamPool>)[kPool] as UpstreamPool
   const i = pool.free.lastIndexOf(this)
   if (i !== -1) pool.free.splice(i, 1)

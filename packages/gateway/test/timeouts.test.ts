@@ -19,10 +19,14 @@ let httpPort = 0
 test.before(async () => {
   pki = makePki()
   echo = await startEcho()
-  const leaf = pki.leaf('t', ['t.test'])
+  const leaf = pki.leaf('t', ['t.test', 'short.test'])
   plane = createDataPlane(makeTable({
-    certs: [{ ...leaf, domains: ['t.test'] }],
-    apis: [{ name: 'echo', targets: [echo.url] }],
+    certs: [{ ...leaf, domains: ['t.test', 'short.test'] }],
+    apis: [
+      { name: 'echo', targets: [echo.url], domain: 't.test' },
+      // An upstream timeout shorter than the upload below takes.
+      { name: 'short', targets: [echo.url], domain: 'short.test', timeoutMs: 300 }
+    ],
     http: { redirectHttps: false },
     timeouts: { headersMs: 500, keepAliveMs: 300, requestMs: 2000 }
   }))
@@ -63,6 +67,49 @@ test('an idle keep-alive connection is closed after keep_alive', async () => {
   await new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
   const took = Date.now() - t0
   assert.ok(took >= 200 && took < 2500, `idle close after ${took} ms`)
+})
+
+test('a busy keep-alive connection outlives keep_alive: each answer starts it again', async () => {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 't.test', ca: pki.caPem })
+  await new Promise<void>((resolve) => { socket.once('secureConnect', resolve) })
+  let closed = false
+  socket.once('close', () => { closed = true })
+  let answers = 0
+  let text = ''
+  socket.on('data', (b: Buffer) => {
+    text += b.toString('latin1')
+    answers = text.split('HTTP/1.1 200 ').length - 1
+  })
+  // 7 requests 150 ms apart: 900 ms on one connection, three times keep_alive.
+  for (let i = 0; i < 7; i++) {
+    assert.not.ok(closed, `closed before request ${i + 1}`)
+    socket.write(`GET /busy/${i} HTTP/1.1\r\nhost: t.test\r\n\r\n`)
+    const want = i + 1
+    for (let w = 0; w < 100 && answers < want && !closed; w++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.is(answers, want, `answer ${want}`)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+  }
+  const t0 = Date.now()
+  if (!closed) await new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
+  assert.ok(Date.now() - t0 < 2500, 'then closed once idle')
+})
+
+test('an upload slower than the API timeout is not cut while it moves; the timeout counts from its end', async () => {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'short.test', ca: pki.caPem })
+  await new Promise<void>((resolve) => { socket.once('secureConnect', resolve) })
+  let text = ''
+  socket.on('data', (b: Buffer) => { text += b.toString('latin1') })
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
+  // 10 chunks of 100 bytes 100 ms apart: ~1 s of body against a 300 ms upstream timeout.
+  socket.write('POST /trickled-upload HTTP/1.1\r\nhost: short.test\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n')
+  for (let i = 0; i < 10 && !socket.destroyed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    socket.write('x'.repeat(100))
+  }
+  await closed
+  assert.match(text, /^HTTP\/1\.1 200 /, text.slice(0, 80))
+  assert.match(text, /"body_bytes":1000/)
 })
 
 test('plain-HTTP listener without redirect routes and says proto http', async () => {
