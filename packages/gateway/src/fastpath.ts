@@ -302,7 +302,7 @@ function nextRequest (conn: FastConn): void {
     handOff(conn)
     return
   }
-  const head = parseRequestHead(buf.toString('latin1', 0, end))
+  const head = parseRequestHead(buf, end)
   if (head === null) {
     handOff(conn)
     return
@@ -507,7 +507,7 @@ class FastExchange implements Answered {
           this.resHeadBuf = Buffer.from(off === 0 ? buf : buf.subarray(off))
           return
         }
-        const r = this.onResponseHead(buf.toString('latin1', off, end))
+        const r = this.onResponseHead(buf, off, end)
         off = end + 4
         if (r === 0) return // answered with an error
         if (r === 2) break
@@ -531,8 +531,8 @@ class FastExchange implements Answered {
   }
 
   // 0 = answered with an error, 1 = an interim (1xx) head skipped, 2 = the client head is written.
-  onResponseHead (text: string): number {
-    const h = parseResponseHead(text)
+  onResponseHead (buf: Buffer, start: number, end: number): number {
+    const h = parseResponseHead(buf, start, end)
     if (h === null || h.status === 101) {
       this.brokeUpstream('upstream response head not relayable')
       return 0

@@ -10,6 +10,13 @@
 // and bodies are forwarded by count. The response parser reads what the
 // upstream sends (CL, chunked, close-delimited, 1xx) and rejects the
 // ambiguous shapes (CL with TE, differing CLs) as a broken upstream.
+//
+// Each head is first read where it lies in the socket's buffer (scanRequest,
+// scanResponse): bytes checked and field names matched in place, strings made
+// only for what is kept. That covers the usual shapes; any other goes to the
+// text parsers (parseRequestText, parseResponseText), which decide, so the two
+// always agree (test/h1-differential.test.ts checks both over generated and
+// byte-flipped heads; the four are exported for it, not by the package).
 
 /** A request head the fast path can forward. */
 export interface RequestHead {
@@ -67,6 +74,12 @@ const PLAIN_LINES = /^(?:[\t\x20-\x7e]*\r\n)*[\t\x20-\x7e]+$/
 const TEXT_LINES = /^(?:[\t\x20-\x7e\x80-\xff]*\r\n)*[\t\x20-\x7e\x80-\xff]+$/
 // More fields than this are unusual enough to leave to node:http (maxHeadersCount).
 const MAX_FIELDS = 100
+
+const HTTP11 = 'HTTP/1.1 '
+// The bytes a request's field value may hold: HTAB and SP to `~` (no obs-text: those heads go to llhttp).
+const PLAIN = new Uint8Array(256)
+PLAIN[9] = 1
+for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = 1
 
 // RFC 9110 §5.6.2 tchar, by char code.
 const TCHAR = new Uint8Array(128)
@@ -247,8 +260,135 @@ class FieldLines {
 }
 const LINES = new FieldLines()
 
-/** Parses a request head (without its final CRLFCRLF); null = not in the fast subset. */
-export function parseRequestHead (head: string): RequestHead | null {
+/**
+ * Parses a request head, buf[0, end) without its final CRLFCRLF; null = not
+ * in the fast subset. The usual shape is read where it lies (scanRequest);
+ * anything else by the text parser below.
+ */
+export function parseRequestHead (buf: Buffer, end: number): RequestHead | null {
+  const text = buf.toString('latin1', 0, end)
+  return scanRequest(buf, end, text) ?? parseRequestText(text)
+}
+
+// Where buf[from, to) starts and ends without OWS.
+function bytesOwsStart (buf: Buffer, from: number, to: number): number {
+  while (from < to && isOws(buf[from] as number)) from++
+  return from
+}
+function bytesOwsEnd (buf: Buffer, from: number, to: number): number {
+  while (to > from && isOws(buf[to - 1] as number)) to--
+  return to
+}
+
+function bytesHaveTab (buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 9) return true
+  return false
+}
+
+/**
+ * The usual request head read where it lies (bytes checked and names matched
+ * in the buffer, strings sliced from `text`, its latin1 copy): one Host, at
+ * most one Content-Length, X-Request-Id and X-Forwarded-For, Connection
+ * exactly `close` or `keep-alive`. null = not that shape: the text parser
+ * decides, so both always agree.
+ */
+export function scanRequest (buf: Buffer, end: number, text: string): RequestHead | null {
+  let p = 0
+  while (p < end && p < 8 && buf[p] !== 32) p++
+  const sp1 = p
+  const method = methodOf(text, sp1)
+  if (method === null || buf[sp1 + 1] !== 47 /* / */) return null
+  p = sp1 + 1
+  // The target: visible ASCII (no SP, HTAB, control bytes or obs-text).
+  while (p < end && (buf[p] as number) > 32 && (buf[p] as number) < 127) p++
+  const sp2 = p
+  if (end - sp2 < 11 || buf[sp2] !== 32 || buf[sp2 + 9] !== 13 || buf[sp2 + 10] !== 10) return null
+  for (let i = 0; i < 8; i++) if (buf[sp2 + 1 + i] !== HTTP11.charCodeAt(i)) return null
+  p = sp2 + 11
+  let host: string | null = null
+  let contentLength = -1
+  let close = false
+  let requestId: string | null = null
+  let forwardedFor: string | null = null
+  let fields = ''
+  let run = -1
+  let count = 0
+  while (p < end) {
+    const lineStart = p
+    while (p < end && (buf[p] as number) < 128 && TCHAR[buf[p] as number] === 1) p++
+    if (p === lineStart || p === end || buf[p] !== 58 /* : */) return null
+    const colon = p
+    p++
+    while (p < end && PLAIN[buf[p] as number] === 1) p++
+    const lineEnd = p
+    if (p < end) {
+      if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
+      p += 2
+    }
+    if (++count > MAX_FIELDS) return null
+    let keep = false
+    switch (bytesFieldName(buf, lineStart, colon)) {
+      case F_HOST: {
+        const a = bytesOwsStart(buf, colon + 1, lineEnd)
+        const b = bytesOwsEnd(buf, a, lineEnd)
+        if (host !== null || a === b) return null
+        host = text.slice(a, b)
+        break
+      }
+      case F_CONTENT_LENGTH: {
+        const n = bytesLength(buf, colon + 1, lineEnd)
+        if (contentLength !== -1 || n === -1 || bytesHaveTab(buf, colon + 1, lineEnd)) return null
+        contentLength = n
+        break
+      }
+      case F_CONNECTION:
+        if (bytesHaveTab(buf, colon + 1, lineEnd)) return null
+        if (bytesValueIs(buf, colon + 1, lineEnd, 'close')) close = true
+        else if (!bytesValueIs(buf, colon + 1, lineEnd, 'keep-alive')) return null
+        break
+      case F_X_REQUEST_ID: {
+        if (requestId !== null) return null
+        const a = bytesOwsStart(buf, colon + 1, lineEnd)
+        requestId = text.slice(a, bytesOwsEnd(buf, a, lineEnd))
+        break
+      }
+      case F_X_FORWARDED_FOR: {
+        if (forwardedFor !== null) return null
+        const a = bytesOwsStart(buf, colon + 1, lineEnd)
+        forwardedFor = text.slice(a, bytesOwsEnd(buf, a, lineEnd))
+        break
+      }
+      case F_X_FORWARDED_PROTO:
+      case F_X_FORWARDED_HOST:
+      case F_KEEP_ALIVE:
+      case F_TE:
+      case F_TRAILER:
+      case F_TRAILERS:
+      case F_PROXY_OTHER:
+        break
+      case F_TRANSFER_ENCODING:
+      case F_EXPECT:
+      case F_UPGRADE:
+      case F_HTTP2_SETTINGS:
+      case F_PROXY_CONNECTION:
+        return null
+      default:
+        keep = true
+    }
+    if (keep) {
+      if (run === -1) run = lineStart
+    } else if (run !== -1) {
+      fields += text.slice(run, lineStart)
+      run = -1
+    }
+  }
+  if (host === null) return null
+  if (run !== -1) fields += `${text.slice(run, end)}\r\n`
+  return { method, target: text.slice(sp1 + 1, sp2), host, contentLength, close, requestId, forwardedFor, fields }
+}
+
+/** The text parser of request heads (without the final CRLFCRLF); null = not in the fast subset. */
+export function parseRequestText (head: string): RequestHead | null {
   if (!PLAIN_LINES.test(head)) return null
   const lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) return null // no Host
@@ -354,8 +494,167 @@ function statusOf (head: string, lineEnd: number): number {
   return status
 }
 
-/** Parses an upstream response head (without its final CRLFCRLF); null = malformed or ambiguous. */
-export function parseResponseHead (head: string): ResponseHead | null {
+/**
+ * Parses an upstream response head, buf[start, end) without its final
+ * CRLFCRLF; null = malformed or ambiguous. The usual shape is read where it
+ * lies (scanResponse); anything else by the text parser below.
+ */
+export function parseResponseHead (buf: Buffer, start: number, end: number): ResponseHead | null {
+  return scanResponse(buf, start, end) ?? parseResponseText(buf.toString('latin1', start, end))
+}
+
+// The bytes a field value or reason phrase may hold: HTAB, SP to `~`, obs-text.
+const TEXT = new Uint8Array(256)
+TEXT[9] = 1
+for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) TEXT[c] = 1
+
+// buf[at, at + lower.length) equals `lower` ignoring ASCII case (the bytes were
+// checked to be tchar: `| 0x20` folds only letters onto letters there).
+function bytesNamed (buf: Buffer, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if (((buf[at + i] as number) | 0x20) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
+// The code of the field name buf[from, to): fieldName() over bytes.
+function bytesFieldName (buf: Buffer, from: number, to: number): number {
+  switch (to - from) {
+    case 2: return bytesNamed(buf, from, 'te') ? F_TE : F_OTHER
+    case 4: return bytesNamed(buf, from, 'host') ? F_HOST : bytesNamed(buf, from, 'date') ? F_DATE : F_OTHER
+    case 6: return bytesNamed(buf, from, 'expect') ? F_EXPECT : bytesProxyOther(buf, from, to)
+    case 7: return bytesNamed(buf, from, 'upgrade') ? F_UPGRADE : bytesNamed(buf, from, 'trailer') ? F_TRAILER : bytesProxyOther(buf, from, to)
+    case 8: return bytesNamed(buf, from, 'trailers') ? F_TRAILERS : bytesProxyOther(buf, from, to)
+    case 10: return bytesNamed(buf, from, 'connection') ? F_CONNECTION : bytesNamed(buf, from, 'keep-alive') ? F_KEEP_ALIVE : bytesProxyOther(buf, from, to)
+    case 12: return bytesNamed(buf, from, 'x-request-id') ? F_X_REQUEST_ID : bytesProxyOther(buf, from, to)
+    case 14: return bytesNamed(buf, from, 'content-length') ? F_CONTENT_LENGTH : bytesNamed(buf, from, 'http2-settings') ? F_HTTP2_SETTINGS : bytesProxyOther(buf, from, to)
+    case 15: return bytesNamed(buf, from, 'x-forwarded-for') ? F_X_FORWARDED_FOR : bytesProxyOther(buf, from, to)
+    case 16: return bytesNamed(buf, from, 'x-forwarded-host') ? F_X_FORWARDED_HOST : bytesNamed(buf, from, 'proxy-connection') ? F_PROXY_CONNECTION : bytesProxyOther(buf, from, to)
+    case 17: return bytesNamed(buf, from, 'transfer-encoding') ? F_TRANSFER_ENCODING : bytesNamed(buf, from, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : bytesProxyOther(buf, from, to)
+    default: return bytesProxyOther(buf, from, to)
+  }
+}
+
+function bytesProxyOther (buf: Buffer, from: number, to: number): number {
+  return to - from >= 6 && bytesNamed(buf, from, 'proxy-') ? F_PROXY_OTHER : F_OTHER
+}
+
+// buf[from, to) without OWS equals `lower`, ignoring ASCII case.
+function bytesValueIs (buf: Buffer, from: number, to: number, lower: string): boolean {
+  while (from < to && isOws(buf[from] as number)) from++
+  while (to > from && isOws(buf[to - 1] as number)) to--
+  if (to - from !== lower.length) return false
+  for (let i = 0; i < lower.length; i++) {
+    const c = buf[from + i] as number
+    // Only letters fold: a value byte is any TEXT byte here.
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
+// A Content-Length value buf[from, to): 1 to 15 digits between OWS, or -1.
+function bytesLength (buf: Buffer, from: number, to: number): number {
+  while (from < to && isOws(buf[from] as number)) from++
+  while (to > from && isOws(buf[to - 1] as number)) to--
+  if (to === from || to - from > 15) return -1
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = (buf[i] as number) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+/**
+ * The usual upstream head read where it lies, without a string per line:
+ * `HTTP/1.1 NNN reason`, fields of valid bytes, at most one Content-Length
+ * value, Transfer-Encoding exactly `chunked`, Connection exactly `close` or
+ * `keep-alive`. The kept lines are sliced out in runs, as the text parser
+ * does. null = not that shape: the text parser decides (and answers the
+ * malformed ones), so both always agree.
+ */
+export function scanResponse (buf: Buffer, start: number, end: number): ResponseHead | null {
+  // `HTTP/1.1 ` (case-sensitive) then three digits and SP.
+  if (end - start < 13 || buf[start + 12] !== 32) return null
+  for (let i = 0; i < 9; i++) if (buf[start + i] !== HTTP11.charCodeAt(i)) return null
+  let status = 0
+  for (let i = start + 9; i < start + 12; i++) {
+    const d = (buf[i] as number) - 48
+    if (d < 0 || d > 9) return null
+    status = status * 10 + d
+  }
+  if (status < 100) return null
+  let p = start + 13
+  while (p < end && TEXT[buf[p] as number] === 1) p++
+  if (p + 1 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
+  p += 2
+  let close = false
+  let contentLength = -1
+  let chunked = false
+  let hasDate = false
+  let head = ''
+  let run = start
+  let fields = 0
+  while (p < end) {
+    const lineStart = p
+    while (p < end && (buf[p] as number) < 128 && TCHAR[buf[p] as number] === 1) p++
+    if (p === lineStart || p === end || buf[p] !== 58 /* : */) return null
+    const colon = p
+    p++
+    while (p < end && TEXT[buf[p] as number] === 1) p++
+    const lineEnd = p
+    if (p < end) {
+      if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
+      p += 2
+    }
+    if (++fields > MAX_FIELDS) return null
+    let keep = false
+    switch (bytesFieldName(buf, lineStart, colon)) {
+      case F_CONTENT_LENGTH: {
+        const n = bytesLength(buf, colon + 1, lineEnd)
+        if (n === -1 || (contentLength !== -1 && contentLength !== n)) return null
+        contentLength = n
+        break
+      }
+      case F_TRANSFER_ENCODING:
+        if (chunked || !bytesValueIs(buf, colon + 1, lineEnd, 'chunked')) return null
+        chunked = true
+        break
+      case F_CONNECTION:
+        if (bytesValueIs(buf, colon + 1, lineEnd, 'close')) close = true
+        else if (!bytesValueIs(buf, colon + 1, lineEnd, 'keep-alive')) return null
+        break
+      case F_X_REQUEST_ID:
+      case F_KEEP_ALIVE:
+      case F_PROXY_CONNECTION:
+      case F_PROXY_OTHER:
+      case F_TE:
+      case F_TRAILER:
+      case F_TRAILERS:
+      case F_UPGRADE:
+        break
+      case F_DATE:
+        hasDate = true
+        keep = true
+        break
+      default:
+        keep = true
+    }
+    if (keep) {
+      if (run === -1) run = lineStart
+    } else if (run !== -1) {
+      head += buf.toString('latin1', run, lineStart)
+      run = -1
+    }
+  }
+  if (chunked && contentLength !== -1) return null
+  if (run !== -1) head += `${buf.toString('latin1', run, end)}\r\n`
+  return { status, close, contentLength, chunked, head, hasDate }
+}
+
+/** The text parser of upstream heads (without the final CRLFCRLF); null = malformed or ambiguous. */
+export function parseResponseText (head: string): ResponseHead | null {
   if (!TEXT_LINES.test(head)) return null
   let lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) lineEnd = head.length
