@@ -75,14 +75,10 @@ const TEXT_LINES = /^(?:[\t\x20-\x7e\x80-\xff]*\r\n)*[\t\x20-\x7e\x80-\xff]+$/
 // More fields than this are unusual enough to leave to node:http (maxHeadersCount).
 const MAX_FIELDS = 100
 
-const HTTP11 = 'HTTP/1.1 '
-// The bytes a request's field value may hold: HTAB and SP to `~` (no obs-text: those heads go to llhttp).
-const PLAIN = new Uint8Array(256)
-PLAIN[9] = 1
-for (let c = 0x20; c < 0x7f; c++) PLAIN[c] = 1
+const HTTP11 = Buffer.from('HTTP/1.1 ')
 
 // RFC 9110 §5.6.2 tchar, by char code.
-const TCHAR = new Uint8Array(128)
+const TCHAR = new Uint8Array(256)
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1
 
 function isToken (s: string, from: number, to: number): boolean {
@@ -303,7 +299,7 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
   while (p < end && (buf[p] as number) > 32 && (buf[p] as number) < 127) p++
   const sp2 = p
   if (end - sp2 < 11 || buf[sp2] !== 32 || buf[sp2 + 9] !== 13 || buf[sp2 + 10] !== 10) return null
-  for (let i = 0; i < 8; i++) if (buf[sp2 + 1 + i] !== HTTP11.charCodeAt(i)) return null
+  for (let i = 0; i < 8; i++) if (buf[sp2 + 1 + i] !== HTTP11[i]) return null
   p = sp2 + 11
   let host: string | null = null
   let contentLength = -1
@@ -315,11 +311,12 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
   let count = 0
   while (p < end) {
     const lineStart = p
-    while (p < end && (buf[p] as number) < 128 && TCHAR[buf[p] as number] === 1) p++
+    while (p < end && TCHAR[buf[p] as number] === 1) p++
     if (p === lineStart || p === end || buf[p] !== 58 /* : */) return null
     const colon = p
     p++
-    while (p < end && PLAIN[buf[p] as number] === 1) p++
+    // HTAB and SP to `~` (no obs-text: those heads go to llhttp).
+    while (p < end && isPlain(buf[p] as number)) p++
     const lineEnd = p
     if (p < end) {
       if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
@@ -343,8 +340,8 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
       }
       case F_CONNECTION:
         if (bytesHaveTab(buf, colon + 1, lineEnd)) return null
-        if (bytesValueIs(buf, colon + 1, lineEnd, 'close')) close = true
-        else if (!bytesValueIs(buf, colon + 1, lineEnd, 'keep-alive')) return null
+        if (bytesValueIs(buf, colon + 1, lineEnd, V_CLOSE)) close = true
+        else if (!bytesValueIs(buf, colon + 1, lineEnd, N_KEEP_ALIVE)) return null
         break
       case F_X_REQUEST_ID: {
         if (requestId !== null) return null
@@ -503,51 +500,78 @@ export function parseResponseHead (buf: Buffer, start: number, end: number): Res
   return scanResponse(buf, start, end) ?? parseResponseText(buf.toString('latin1', start, end))
 }
 
-// The bytes a field value or reason phrase may hold: HTAB, SP to `~`, obs-text.
-const TEXT = new Uint8Array(256)
-TEXT[9] = 1
-for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) TEXT[c] = 1
+// Whether an upstream's field value or reason phrase may hold byte c: HTAB, SP to `~`, obs-text.
+function isText (c: number): boolean {
+  return c >= 0x20 ? c !== 0x7f : c === 9
+}
+
+// Whether a request's field value may hold byte c: HTAB, SP to `~`.
+function isPlain (c: number): boolean {
+  return c >= 0x20 ? c < 0x7f : c === 9
+}
 
 // buf[at, at + lower.length) equals `lower` ignoring ASCII case (the bytes were
 // checked to be tchar: `| 0x20` folds only letters onto letters there).
-function bytesNamed (buf: Buffer, at: number, lower: string): boolean {
+function bytesNamed (buf: Buffer, at: number, lower: Uint8Array): boolean {
   for (let i = 0; i < lower.length; i++) {
-    if (((buf[at + i] as number) | 0x20) !== lower.charCodeAt(i)) return false
+    if (((buf[at + i] as number) | 0x20) !== lower[i]) return false
   }
   return true
 }
 
+// The names and values matched, as bytes: compared without a string access per byte.
+const N_TE = Buffer.from('te')
+const N_HOST = Buffer.from('host')
+const N_DATE = Buffer.from('date')
+const N_EXPECT = Buffer.from('expect')
+const N_UPGRADE = Buffer.from('upgrade')
+const N_TRAILER = Buffer.from('trailer')
+const N_TRAILERS = Buffer.from('trailers')
+const N_CONNECTION = Buffer.from('connection')
+const N_KEEP_ALIVE = Buffer.from('keep-alive')
+const N_X_REQUEST_ID = Buffer.from('x-request-id')
+const N_CONTENT_LENGTH = Buffer.from('content-length')
+const N_HTTP2_SETTINGS = Buffer.from('http2-settings')
+const N_X_FORWARDED_FOR = Buffer.from('x-forwarded-for')
+const N_X_FORWARDED_HOST = Buffer.from('x-forwarded-host')
+const N_PROXY_CONNECTION = Buffer.from('proxy-connection')
+const N_TRANSFER_ENCODING = Buffer.from('transfer-encoding')
+const N_X_FORWARDED_PROTO = Buffer.from('x-forwarded-proto')
+const N_PROXY = Buffer.from('proxy-')
+const V_CLOSE = Buffer.from('close')
+const V_CHUNKED = Buffer.from('chunked')
+
 // The code of the field name buf[from, to): fieldName() over bytes.
 function bytesFieldName (buf: Buffer, from: number, to: number): number {
   switch (to - from) {
-    case 2: return bytesNamed(buf, from, 'te') ? F_TE : F_OTHER
-    case 4: return bytesNamed(buf, from, 'host') ? F_HOST : bytesNamed(buf, from, 'date') ? F_DATE : F_OTHER
-    case 6: return bytesNamed(buf, from, 'expect') ? F_EXPECT : bytesProxyOther(buf, from, to)
-    case 7: return bytesNamed(buf, from, 'upgrade') ? F_UPGRADE : bytesNamed(buf, from, 'trailer') ? F_TRAILER : bytesProxyOther(buf, from, to)
-    case 8: return bytesNamed(buf, from, 'trailers') ? F_TRAILERS : bytesProxyOther(buf, from, to)
-    case 10: return bytesNamed(buf, from, 'connection') ? F_CONNECTION : bytesNamed(buf, from, 'keep-alive') ? F_KEEP_ALIVE : bytesProxyOther(buf, from, to)
-    case 12: return bytesNamed(buf, from, 'x-request-id') ? F_X_REQUEST_ID : bytesProxyOther(buf, from, to)
-    case 14: return bytesNamed(buf, from, 'content-length') ? F_CONTENT_LENGTH : bytesNamed(buf, from, 'http2-settings') ? F_HTTP2_SETTINGS : bytesProxyOther(buf, from, to)
-    case 15: return bytesNamed(buf, from, 'x-forwarded-for') ? F_X_FORWARDED_FOR : bytesProxyOther(buf, from, to)
-    case 16: return bytesNamed(buf, from, 'x-forwarded-host') ? F_X_FORWARDED_HOST : bytesNamed(buf, from, 'proxy-connection') ? F_PROXY_CONNECTION : bytesProxyOther(buf, from, to)
-    case 17: return bytesNamed(buf, from, 'transfer-encoding') ? F_TRANSFER_ENCODING : bytesNamed(buf, from, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : bytesProxyOther(buf, from, to)
+    case 2: return bytesNamed(buf, from, N_TE) ? F_TE : F_OTHER
+    case 4: return bytesNamed(buf, from, N_HOST) ? F_HOST : bytesNamed(buf, from, N_DATE) ? F_DATE : F_OTHER
+    case 6: return bytesNamed(buf, from, N_EXPECT) ? F_EXPECT : bytesProxyOther(buf, from, to)
+    case 7: return bytesNamed(buf, from, N_UPGRADE) ? F_UPGRADE : bytesNamed(buf, from, N_TRAILER) ? F_TRAILER : bytesProxyOther(buf, from, to)
+    case 8: return bytesNamed(buf, from, N_TRAILERS) ? F_TRAILERS : bytesProxyOther(buf, from, to)
+    case 10: return bytesNamed(buf, from, N_CONNECTION) ? F_CONNECTION : bytesNamed(buf, from, N_KEEP_ALIVE) ? F_KEEP_ALIVE : bytesProxyOther(buf, from, to)
+    case 12: return bytesNamed(buf, from, N_X_REQUEST_ID) ? F_X_REQUEST_ID : bytesProxyOther(buf, from, to)
+    case 14: return bytesNamed(buf, from, N_CONTENT_LENGTH) ? F_CONTENT_LENGTH : bytesNamed(buf, from, N_HTTP2_SETTINGS) ? F_HTTP2_SETTINGS : bytesProxyOther(buf, from, to)
+    case 15: return bytesNamed(buf, from, N_X_FORWARDED_FOR) ? F_X_FORWARDED_FOR : bytesProxyOther(buf, from, to)
+    case 16: return bytesNamed(buf, from, N_X_FORWARDED_HOST) ? F_X_FORWARDED_HOST : bytesNamed(buf, from, N_PROXY_CONNECTION) ? F_PROXY_CONNECTION : bytesProxyOther(buf, from, to)
+    case 17: return bytesNamed(buf, from, N_TRANSFER_ENCODING) ? F_TRANSFER_ENCODING : bytesNamed(buf, from, N_X_FORWARDED_PROTO) ? F_X_FORWARDED_PROTO : bytesProxyOther(buf, from, to)
     default: return bytesProxyOther(buf, from, to)
   }
 }
 
 function bytesProxyOther (buf: Buffer, from: number, to: number): number {
-  return to - from >= 6 && bytesNamed(buf, from, 'proxy-') ? F_PROXY_OTHER : F_OTHER
+  return to - from >= 6 && bytesNamed(buf, from, N_PROXY) ? F_PROXY_OTHER : F_OTHER
 }
 
 // buf[from, to) without OWS equals `lower`, ignoring ASCII case.
-function bytesValueIs (buf: Buffer, from: number, to: number, lower: string): boolean {
+function bytesValueIs (buf: Buffer, from: number, to: number, lower: Uint8Array): boolean {
   while (from < to && isOws(buf[from] as number)) from++
   while (to > from && isOws(buf[to - 1] as number)) to--
   if (to - from !== lower.length) return false
   for (let i = 0; i < lower.length; i++) {
     const c = buf[from + i] as number
     // Only letters fold: a value byte is any TEXT byte here.
-    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(i)) return false
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower[i]) return false
   }
   return true
 }
@@ -577,7 +601,7 @@ function bytesLength (buf: Buffer, from: number, to: number): number {
 export function scanResponse (buf: Buffer, start: number, end: number): ResponseHead | null {
   // `HTTP/1.1 ` (case-sensitive) then three digits and SP.
   if (end - start < 13 || buf[start + 12] !== 32) return null
-  for (let i = 0; i < 9; i++) if (buf[start + i] !== HTTP11.charCodeAt(i)) return null
+  for (let i = 0; i < 9; i++) if (buf[start + i] !== HTTP11[i]) return null
   let status = 0
   for (let i = start + 9; i < start + 12; i++) {
     const d = (buf[i] as number) - 48
@@ -586,7 +610,7 @@ export function scanResponse (buf: Buffer, start: number, end: number): Response
   }
   if (status < 100) return null
   let p = start + 13
-  while (p < end && TEXT[buf[p] as number] === 1) p++
+  while (p < end && isText(buf[p] as number)) p++
   if (p + 1 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
   p += 2
   let close = false
@@ -598,11 +622,11 @@ export function scanResponse (buf: Buffer, start: number, end: number): Response
   let fields = 0
   while (p < end) {
     const lineStart = p
-    while (p < end && (buf[p] as number) < 128 && TCHAR[buf[p] as number] === 1) p++
+    while (p < end && TCHAR[buf[p] as number] === 1) p++
     if (p === lineStart || p === end || buf[p] !== 58 /* : */) return null
     const colon = p
     p++
-    while (p < end && TEXT[buf[p] as number] === 1) p++
+    while (p < end && isText(buf[p] as number)) p++
     const lineEnd = p
     if (p < end) {
       if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
@@ -618,12 +642,12 @@ export function scanResponse (buf: Buffer, start: number, end: number): Response
         break
       }
       case F_TRANSFER_ENCODING:
-        if (chunked || !bytesValueIs(buf, colon + 1, lineEnd, 'chunked')) return null
+        if (chunked || !bytesValueIs(buf, colon + 1, lineEnd, V_CHUNKED)) return null
         chunked = true
         break
       case F_CONNECTION:
-        if (bytesValueIs(buf, colon + 1, lineEnd, 'close')) close = true
-        else if (!bytesValueIs(buf, colon + 1, lineEnd, 'keep-alive')) return null
+        if (bytesValueIs(buf, colon + 1, lineEnd, V_CLOSE)) close = true
+        else if (!bytesValueIs(buf, colon + 1, lineEnd, N_KEEP_ALIVE)) return null
         break
       case F_X_REQUEST_ID:
       case F_KEEP_ALIVE:
