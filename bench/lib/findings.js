@@ -38,7 +38,25 @@ export const FINDINGS = [
     'machine: 56–112 µs per request for both), and the parsers 1.0–1.1 µs per response head either way: no change beyond the noise. ' +
     'A last review clean-up (the client address for X-Forwarded-For read once per connection instead of through net\'s getter per ' +
     'request, ~0.4% of a worker\'s samples in an open-loop profile) measured 0.973× per request, lower in 6 of 9 rounds, rounds ' +
-    '0.70–1.59× (`node bench/ab-builds.mjs keepalive 9 <before>/cli.js packages/gateway/dist/cli.js`): within the noise, as expected.',
+    '0.70–1.59× (`node bench/ab-builds.mjs keepalive 9 <before>/cli.js packages/gateway/dist/cli.js`): within the noise, as expected. ' +
+    '**Then (2026-11-29, third session): instructions instead of time.** Per-round CPU ratios spread 0.6–1.6× here, so a change of a ' +
+    'few percent could not be told from noise. Callgrind counts can: `node bench/instructions.mjs <build>/cli.js` (one worker under ' +
+    'callgrind, counted over 3,000 keep-alive requests on one connection after 6,000 warm-up requests, main thread, the periodic ' +
+    'timers left out; runs of one build agree within 1–2%). The relay floor: 50.0k instructions per request; Gatehouse 77.3k (78.5k ' +
+    'with one more request field, the figure the steps below use). Of the ' +
+    '~29k more, head parsing took ~14k (the response head ~10k: a validating regex, two `indexOf` per line, a slice and ' +
+    '`toLowerCase` of every field name; the request head ~6k), head strings built and flattened ~3k, net\'s socket timers ~2.5k (re-armed ' +
+    'on every read and write of both sockets: a clock read and a timer-list move each). **Fixes:** (1) field names matched where ' +
+    'they lie instead of sliced and lower-cased, the method as a constant, the Host normalized once per connection, the upstream\'s ' +
+    'HTTP/1.1 status line relayed as the start of the first kept run: 78.5k → 74.8k; (2) the fast path\'s own timers, armed where ' +
+    'each interval starts, instead of net\'s socket timeouts (packages/gateway/README.md, client-side timeouts; tests: a busy ' +
+    'connection outlives keep_alive, an upload slower than the API timeout goes through): → 73.3k; (3) heads of the usual shape read ' +
+    'in the socket\'s buffer (bytes checked and names matched in place, strings only for the lines kept), any other shape still by ' +
+    'the text parsers, which decide (`test/h1-differential.test.ts`: both agree over 40k generated and 40k byte-flipped heads): ' +
+    '→ 67.2k. **Bought:** 77.3k → 65.9–66.9k instructions per request with `bench/instructions.mjs` (−14%; the relay 50.0k). In CPU ' +
+    'time the A/B tool cannot resolve it: ' +
+    '`ab-builds.mjs rate 7` 0.910× per request (lower in 4 of 7, rounds 0.77–1.14×), `keepalive 9` 1.067× (lower in 4 of 9, rounds ' +
+    '0.61–1.20×); the kernel\'s part of a request, a third of a worker\'s CPU, is the same for both builds.',
   '- **CPU per full handshake.** Profiled: Node\'s `onSession` (the `newSession`/`resumeSession` listeners of the session-id cache) took ' +
     '34.5% of self time: with a listener attached Node holds every ClientHello for JS and copies every new session into JS. **Fix:** no ' +
     'session-id cache while session tickets are on (they are shared by all workers). **Bought:** 7–16% less CPU per full ECDSA handshake in ' +
@@ -192,7 +210,15 @@ export const FINDINGS = [
     'passed them (0.61–0.77×, 1.42–1.78×, 0.93–0.99×); an interleaved `keepalive 9` of this build against the one before it: 1.016× ' +
     'the CPU per request, lower in 4 of 9. A partial rerun at 11:31 of 4c8b2f9 (`node bench/run --only keepalive,many-apis --targets ' +
     'gatehouse-n,nginx,node-pipe,node-floor,node-relay`): keep-alive 0.69× nginx and 3.62× node-pipe, CPU per request 1.54×, ' +
-    'many-apis 0.91×: all pass.',
+    'many-apis 0.91×: all pass. **The third session\'s two full runs**, after the changes under CPU per request above: at 12:36 ' +
+    '(5e429d5) Gatehouse\'s keep-alive rounds measured 28.5k / 15.1k / 26.0k req/s, so the latency rate was 13,004 req/s, where its ' +
+    'open loop ran its core into saturation: +133 ms p99 (round 1: p50 571 ms, 7,533 requests not sent on time). At 13:12 (d4dd933, ' +
+    'the run below) the rate was 14,823 req/s; at that rate Gatehouse cost 42.5–51.7 µs per request (the relay 41.8–45.0, the Node ' +
+    'floor 43.5–50.1, nginx 30.1–35.2) and got +62.7 ms p99, the relay +48.7, the floor +39.8, nginx +28.4: both next-best targets ' +
+    'missed, by 13.1 ms (relay) and 21.9 ms (floor). Gatehouse\'s open-loop CPU per request is within 1.1× of the relay\'s now (1.2–1.3× ' +
+    'before), and its p99 is still on the losing side. The rate follows Gatehouse\'s own closed-loop maximum (19.8k req/s in the ' +
+    '10:55 run, 29.6k in this one, partly the machine\'s phase), and a request spread evenly in time costs ~1.5× one batched by wrk, so ' +
+    '"half of the keep-alive maximum" put Gatehouse\'s core at ~70% here and every peer at the same absolute rate.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
