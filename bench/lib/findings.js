@@ -53,7 +53,8 @@ export const FINDINGS = [
     'connection outlives keep_alive, an upload slower than the API timeout goes through): → 73.3k; (3) heads of the usual shape read ' +
     'in the socket\'s buffer (bytes checked and names matched in place, strings only for the lines kept), any other shape still by ' +
     'the text parsers, which decide (`test/h1-differential.test.ts`: both agree over 40k generated and 40k byte-flipped heads): ' +
-    '→ 67.2k. **Bought:** 77.3k → 65.9–66.9k instructions per request with `bench/instructions.mjs` (−14%; the relay 50.0k). In CPU ' +
+    '→ 67.2k. **Bought:** 77.3k → 65.9–66.9k instructions per request with `bench/instructions.mjs` (−14%; the relay 50.0k); folding ' +
+    'the two byte scanners onto one line cursor afterwards (review) costs ~1k back: 67.5–67.9k. In CPU ' +
     'time the A/B tool cannot resolve it: ' +
     '`ab-builds.mjs rate 7` 0.910× per request (lower in 4 of 7, rounds 0.77–1.14×), `keepalive 9` 1.067× (lower in 4 of 9, rounds ' +
     '0.61–1.20×); the kernel\'s part of a request, a third of a worker\'s CPU, is the same for both builds.',

@@ -148,6 +148,13 @@ const F_DATE = 17
 /** Any other `Proxy-*` field. */
 const F_PROXY_OTHER = 18
 
+// The fields an upstream's head loses on the way to the client, by code:
+// hop-by-hop ones, and X-Request-Id (the gateway's own is sent). Framing
+// fields (Content-Length, Transfer-Encoding, Connection) are read and dropped
+// by each parser itself.
+const RESPONSE_HOP = new Uint8Array(F_PROXY_OTHER + 1)
+for (const code of [F_X_REQUEST_ID, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_PROXY_OTHER, F_TE, F_TRAILER, F_TRAILERS, F_UPGRADE]) RESPONSE_HOP[code] = 1
+
 // s[at, at + lower.length) equals `lower` ignoring ASCII case. The name was
 // checked to be a token first: `| 0x20` folds only letters onto letters there.
 function named (s: string, at: number, lower: string): boolean {
@@ -281,6 +288,89 @@ function bytesHaveTab (buf: Buffer, from: number, to: number): boolean {
   return false
 }
 
+// The field lines of a head in its buffer, one at a time, for both byte
+// scanners: bytes checked as it goes (a token, a colon, value bytes, CRLF).
+// Kept lines are sliced from `text`, the head's latin1 copy (`base` is where
+// it starts in the buffer), a run of consecutive lines per slice, as
+// FieldLines does for the text parsers. One cursor per module: scanning is
+// synchronous and never re-entered.
+const NO_BYTES = Buffer.alloc(0)
+class ByteLines {
+  buf: Buffer = NO_BYTES
+  text = ''
+  base = 0
+  pos = 0
+  end = 0
+  /** obs-text allowed in values (an upstream's head). */
+  obsText = false
+  count = 0
+  lineStart = 0
+  colon = 0
+  lineEnd = 0
+  /** Start of the current run of kept lines (buffer offset), -1 when none. */
+  run = -1
+  kept = ''
+
+  start (buf: Buffer, text: string, base: number, pos: number, end: number, obsText: boolean, run: number): this {
+    this.buf = buf
+    this.text = text
+    this.base = base
+    this.pos = pos
+    this.end = end
+    this.obsText = obsText
+    this.count = 0
+    this.run = run
+    this.kept = ''
+    return this
+  }
+
+  /** Moves to the next line: 1 = a field, 0 = no more lines, -1 = not the usual shape (the text parser decides). */
+  next (): number {
+    const buf = this.buf
+    const end = this.end
+    let p = this.pos
+    if (p >= end) return 0
+    const lineStart = p
+    while (p < end && TCHAR[buf[p] as number] === 1) p++
+    if (p === lineStart || p === end || buf[p] !== 58 /* : */) return -1
+    this.colon = p
+    p++
+    if (this.obsText) while (p < end && isText(buf[p] as number)) p++
+    else while (p < end && isPlain(buf[p] as number)) p++
+    this.lineEnd = p
+    if (p < end) {
+      if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return -1
+      p += 2
+    }
+    if (++this.count > MAX_FIELDS) return -1
+    this.lineStart = lineStart
+    this.pos = p
+    return 1
+  }
+
+  /** The current line goes on. */
+  keep (): void {
+    if (this.run === -1) this.run = this.lineStart
+  }
+
+  /** The current line is dropped: the run before it is copied. */
+  drop (): void {
+    if (this.run === -1) return
+    this.kept += this.text.slice(this.run - this.base, this.lineStart - this.base)
+    this.run = -1
+  }
+
+  /** The kept lines, each with its CRLF (the head's last line lacks one). */
+  fields (): string {
+    const out = this.run === -1 ? this.kept : `${this.kept}${this.text.slice(this.run - this.base)}\r\n`
+    this.buf = NO_BYTES
+    this.text = ''
+    this.kept = ''
+    return out
+  }
+}
+const BYTE_LINES = new ByteLines()
+
 /**
  * The usual request head read where it lies (bytes checked and names matched
  * in the buffer, strings sliced from `text`, its latin1 copy): one Host, at
@@ -306,25 +396,13 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
   let close = false
   let requestId: string | null = null
   let forwardedFor: string | null = null
-  let fields = ''
-  let run = -1
-  let count = 0
-  while (p < end) {
-    const lineStart = p
-    while (p < end && TCHAR[buf[p] as number] === 1) p++
-    if (p === lineStart || p === end || buf[p] !== 58 /* : */) return null
-    const colon = p
-    p++
-    // HTAB and SP to `~` (no obs-text: those heads go to llhttp).
-    while (p < end && isPlain(buf[p] as number)) p++
-    const lineEnd = p
-    if (p < end) {
-      if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
-      p += 2
-    }
-    if (++count > MAX_FIELDS) return null
-    let keep = false
-    switch (bytesFieldName(buf, lineStart, colon)) {
+  // No obs-text in a request's values: those heads go to llhttp.
+  const f = BYTE_LINES.start(buf, text, 0, p, end, false, -1)
+  let at: number
+  while ((at = f.next()) === 1) {
+    const colon = f.colon
+    const lineEnd = f.lineEnd
+    switch (bytesFieldName(buf, f.lineStart, colon)) {
       case F_HOST: {
         const a = bytesOwsStart(buf, colon + 1, lineEnd)
         const b = bytesOwsEnd(buf, a, lineEnd)
@@ -370,17 +448,13 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
       case F_PROXY_CONNECTION:
         return null
       default:
-        keep = true
+        f.keep()
+        continue
     }
-    if (keep) {
-      if (run === -1) run = lineStart
-    } else if (run !== -1) {
-      fields += text.slice(run, lineStart)
-      run = -1
-    }
+    f.drop()
   }
-  if (host === null) return null
-  if (run !== -1) fields += `${text.slice(run, end)}\r\n`
+  const fields = f.fields()
+  if (at === -1 || host === null) return null
   return { method, target: text.slice(sp1 + 1, sp2), host, contentLength, close, requestId, forwardedFor, fields }
 }
 
@@ -497,7 +571,8 @@ function statusOf (head: string, lineEnd: number): number {
  * lies (scanResponse); anything else by the text parser below.
  */
 export function parseResponseHead (buf: Buffer, start: number, end: number): ResponseHead | null {
-  return scanResponse(buf, start, end) ?? parseResponseText(buf.toString('latin1', start, end))
+  const text = buf.toString('latin1', start, end)
+  return scanResponse(buf, start, end, text) ?? parseResponseText(text)
 }
 
 // Whether an upstream's field value or reason phrase may hold byte c: HTAB, SP to `~`, obs-text.
@@ -598,7 +673,7 @@ function bytesLength (buf: Buffer, from: number, to: number): number {
  * does. null = not that shape: the text parser decides (and answers the
  * malformed ones), so both always agree.
  */
-export function scanResponse (buf: Buffer, start: number, end: number): ResponseHead | null {
+export function scanResponse (buf: Buffer, start: number, end: number, text: string): ResponseHead | null {
   // `HTTP/1.1 ` (case-sensitive) then three digits and SP.
   if (end - start < 13 || buf[start + 12] !== 32) return null
   for (let i = 0; i < 9; i++) if (buf[start + i] !== HTTP11[i]) return null
@@ -617,24 +692,18 @@ export function scanResponse (buf: Buffer, start: number, end: number): Response
   let contentLength = -1
   let chunked = false
   let hasDate = false
-  let head = ''
-  let run = start
-  let fields = 0
-  while (p < end) {
-    const lineStart = p
-    while (p < end && TCHAR[buf[p] as number] === 1) p++
-    if (p === lineStart || p === end || buf[p] !== 58 /* : */) return null
-    const colon = p
-    p++
-    while (p < end && isText(buf[p] as number)) p++
-    const lineEnd = p
-    if (p < end) {
-      if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
-      p += 2
+  // The status line starts the first run of kept lines.
+  const f = BYTE_LINES.start(buf, text, start, p, end, true, start)
+  let at: number
+  while ((at = f.next()) === 1) {
+    const colon = f.colon
+    const lineEnd = f.lineEnd
+    const name = bytesFieldName(buf, f.lineStart, colon)
+    if (RESPONSE_HOP[name] === 1) {
+      f.drop()
+      continue
     }
-    if (++fields > MAX_FIELDS) return null
-    let keep = false
-    switch (bytesFieldName(buf, lineStart, colon)) {
+    switch (name) {
       case F_CONTENT_LENGTH: {
         const n = bytesLength(buf, colon + 1, lineEnd)
         if (n === -1 || (contentLength !== -1 && contentLength !== n)) return null
@@ -649,31 +718,18 @@ export function scanResponse (buf: Buffer, start: number, end: number): Response
         if (bytesValueIs(buf, colon + 1, lineEnd, V_CLOSE)) close = true
         else if (!bytesValueIs(buf, colon + 1, lineEnd, N_KEEP_ALIVE)) return null
         break
-      case F_X_REQUEST_ID:
-      case F_KEEP_ALIVE:
-      case F_PROXY_CONNECTION:
-      case F_PROXY_OTHER:
-      case F_TE:
-      case F_TRAILER:
-      case F_TRAILERS:
-      case F_UPGRADE:
-        break
       case F_DATE:
         hasDate = true
-        keep = true
-        break
+        f.keep()
+        continue
       default:
-        keep = true
+        f.keep()
+        continue
     }
-    if (keep) {
-      if (run === -1) run = lineStart
-    } else if (run !== -1) {
-      head += buf.toString('latin1', run, lineStart)
-      run = -1
-    }
+    f.drop()
   }
-  if (chunked && contentLength !== -1) return null
-  if (run !== -1) head += `${buf.toString('latin1', run, end)}\r\n`
+  const head = f.fields()
+  if (at === -1 || (chunked && contentLength !== -1)) return null
   return { status, close, contentLength, chunked, head, hasDate }
 }
 
@@ -698,6 +754,10 @@ export function parseResponseText (head: string): ResponseHead | null {
   else f.run = 0
   let at: number
   while ((at = f.next()) === 1) {
+    if (RESPONSE_HOP[f.name] === 1) {
+      f.drop()
+      continue
+    }
     switch (f.name) {
       case F_CONTENT_LENGTH: {
         const n = f.length()
@@ -722,20 +782,12 @@ export function parseResponseText (head: string): ResponseHead | null {
         }
         break
       }
-      case F_X_REQUEST_ID:
-      case F_KEEP_ALIVE:
-      case F_PROXY_CONNECTION:
-      case F_TE:
-      case F_TRAILER:
-      case F_TRAILERS:
-      case F_UPGRADE:
-        break
       case F_DATE:
         hasDate = true
         f.keep()
         continue
       default:
-        f.relay()
+        f.keep()
         continue
     }
     f.drop()

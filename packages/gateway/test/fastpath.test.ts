@@ -395,19 +395,27 @@ async function withRawUpstream (name: string, onSocket: (s: net.Socket) => void,
   }
 }
 
+// A raw upstream's bodiless request heads: each recorded in `heads`, then answered.
+function eachHead (s: net.Socket, heads: string[], answer: (head: string) => void): void {
+  let got = ''
+  s.on('data', (d: Buffer) => {
+    got += d.toString('latin1')
+    const end = got.indexOf('\r\n\r\n')
+    if (end === -1) return
+    const head = got.slice(0, end + 2)
+    got = ''
+    heads.push(head)
+    answer(head)
+  })
+}
+
 test('end-to-end fields are relayed as sent and in order, hop-by-hop ones dropped wherever they stand', async () => {
   // A raw upstream: records each request head, answers with fields whose
   // hop-by-hop lines sit between, before and after the end-to-end ones.
   const heads: string[] = []
   await withRawUpstream('relay', (s) => {
-    let got = ''
-    s.on('data', (d) => {
-      got += d.toString('latin1')
-      const end = got.indexOf('\r\n\r\n')
-      if (end === -1) return
-      heads.push(got.slice(0, end + 2))
-      const lastDropped = got.startsWith('GET /last-dropped')
-      got = ''
+    eachHead(s, heads, (head) => {
+      const lastDropped = head.startsWith('GET /last-dropped')
       s.write('HTTP/1.1 200 OK\r\nX-One: a\r\nConnection: keep-alive\r\nX-Two:b\r\nX-Three:  c  \r\nContent-Length: 2\r\nProxy-Foo: p\r\n' +
         (lastDropped ? 'X-Four: d\r\nKeep-Alive: timeout=5\r\n\r\nok' : 'Keep-Alive: timeout=5\r\nX-Four: d\r\n\r\nok'))
     })
@@ -439,14 +447,8 @@ test('field names are matched in any case, and the status line is relayed as sen
   }
   const heads: string[] = []
   await withRawUpstream('names', (s) => {
-    let got = ''
-    s.on('data', (d) => {
-      got += d.toString('latin1')
-      const end = got.indexOf('\r\n\r\n')
-      if (end === -1) return
-      heads.push(got.slice(0, end + 2))
-      const path = got.slice(4, got.indexOf(' ', 4))
-      got = ''
+    eachHead(s, heads, (head) => {
+      const path = head.slice(4, head.indexOf(' ', 4))
       s.write(answers[path] as string, 'latin1')
       if (path === '/v10' || path === '/bare') s.end()
     })
