@@ -537,8 +537,13 @@ class FastExchange implements Answered {
       this.brokeUpstream('upstream response head not relayable')
       return 0
     }
-    // 1xx interim answers are not relayed (the fast path never sends Expect).
-    if (h.status < 200) return 1
+    // 1xx interim answers are not relayed (the fast path never sends Expect);
+    // each one starts the upstream's timeout again, as undici's headersTimeout does.
+    if (h.status < 200) {
+      const up = this.up
+      if (up !== null) upTimer(up, this.route.timeoutMs)
+      return 1
+    }
     // The upstream socket's timeout stays armed: once the head is here it is ignored (onUpTimeout).
     this.upstreamMs = performance.now() - this.upstreamStart
     this.stats.upstreamDuration.observe(this.upstreamMs / 1000)

@@ -686,7 +686,8 @@ export function scanResponse (buf: Buffer, start: number, end: number, text: str
   if (status < 100) return null
   let p = start + 13
   while (p < end && isText(buf[p] as number)) p++
-  if (p + 1 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
+  // A CRLF with a field line after it: a head never ends in CRLF (the text parser refuses it).
+  if (p + 2 >= end || buf[p] !== 13 || buf[p + 1] !== 10) return null
   p += 2
   let close = false
   let contentLength = -1

@@ -131,6 +131,20 @@ test('byte-flipped response heads: the byte path agrees or steps aside', () => {
   assert.ok(scanned > FLIPS / 20, `the byte path answered ${scanned} times`)
 })
 
+test('heads that end in CRLF or right after the status line are left to the text parser', () => {
+  for (const head of ['HTTP/1.1 200 OK\r\n', 'HTTP/1.1 200 \r\n', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n', 'HTTP/1.1 200 OK']) {
+    const b = Buffer.from(head, 'latin1')
+    const scan = scanResponse(b, 0, b.length, head)
+    assert.ok(scan === null || parseResponseText(head) !== null, JSON.stringify(head))
+    if (scan !== null) assert.equal(scan, parseResponseText(head), JSON.stringify(head))
+  }
+  for (const head of ['GET / HTTP/1.1\r\nHost: h.test\r\n', 'GET / HTTP/1.1\r\n']) {
+    const b = Buffer.from(head, 'latin1')
+    const scan = scanRequest(b, b.length, head)
+    if (scan !== null) assert.equal(scan, parseRequestText(head), JSON.stringify(head))
+  }
+})
+
 test('the usual heads take the byte path', () => {
   const req = Buffer.from('GET /x HTTP/1.1\r\nHost: bench.localhost\r\nUser-Agent: gatehouse-bench')
   assert.ok(scanRequest(req, req.length, req.toString('latin1')) !== null)

@@ -6,8 +6,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import tls from 'node:tls'
 import http from 'node:http'
+import net from 'node:net'
 import { createDataPlane, type DataPlane } from '@gatehouse/gateway'
-import { makePki, makeTable, startEcho, type Echo, type Pki } from './helpers.js'
+import { makePki, makeTable, rawTls, startEcho, type Echo, type Pki } from './helpers.js'
 
 const test = suite('timeouts')
 let pki: Pki
@@ -110,6 +111,33 @@ test('an upload slower than the API timeout is not cut while it moves; the timeo
   await closed
   assert.match(text, /^HTTP\/1\.1 200 /, text.slice(0, 80))
   assert.match(text, /"body_bytes":1000/)
+})
+
+test('interim 1xx answers start the API timeout again, as on the full path', async () => {
+  // Every 150 ms a 102, the answer after 900 ms: three times the API's 300 ms timeout.
+  const slow = net.createServer((s) => {
+    s.once('data', () => {
+      const beat = setInterval(() => { s.write('HTTP/1.1 102 Processing\r\n\r\n') }, 150)
+      setTimeout(() => { clearInterval(beat); s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok') }, 900)
+    })
+    s.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => { slow.listen(0, '127.0.0.1', resolve) })
+  const leaf = pki.leaf('i', ['interim.test'])
+  const p2 = createDataPlane(makeTable({
+    certs: [{ ...leaf, domains: ['interim.test'] }],
+    apis: [{ name: 'interim', targets: [`http://127.0.0.1:${(slow.address() as net.AddressInfo).port}`], timeoutMs: 300 }]
+  }))
+  try {
+    const port2 = (await p2.listen()).https.port
+    const out = await rawTls(port2, 'interim.test', pki.caPem, 'GET /job HTTP/1.1\r\nhost: interim.test\r\nconnection: close\r\n\r\n', 3000)
+    assert.match(out, /^HTTP\/1\.1 200 /, out.slice(0, 80))
+    assert.ok(out.endsWith('\r\n\r\nok'), out.slice(-40))
+    assert.is(p2.fastStats.requests, 1, 'on the fast path')
+  } finally {
+    await p2.drain(300)
+    slow.close()
+  }
 })
 
 test('plain-HTTP listener without redirect routes and says proto http', async () => {
