@@ -54,7 +54,10 @@ export const FINDINGS = [
     'in the socket\'s buffer (bytes checked and names matched in place, strings only for the lines kept), any other shape still by ' +
     'the text parsers, which decide (`test/h1-differential.test.ts`: both agree over 40k generated and 40k byte-flipped heads): ' +
     '→ 67.2k. **Bought:** 77.3k → 65.9–66.9k instructions per request with `bench/instructions.mjs` (−14%; the relay 50.0k); folding ' +
-    'the two byte scanners onto one line cursor afterwards (review) costs ~1k back: 67.5–67.9k. In CPU ' +
+    'the two byte scanners onto one line cursor afterwards (review) cost ~1k back: 67.5–67.9k; a last review (one name classifier ' +
+    'for both parsers, the kept-runs logic in one base class, the request\'s hop-by-hop and refused fields in tables both request ' +
+    'parsers read) measured 68.1–68.4k → 67.4k (`bench/instructions.mjs`, two runs each, interleaved) and 1.018× the CPU per ' +
+    'request (`ab-builds.mjs keepalive 5`, lower in 2 of 5): no cost. In CPU ' +
     'time the A/B tool cannot resolve it: ' +
     '`ab-builds.mjs rate 7` 0.910× per request (lower in 4 of 7, rounds 0.77–1.14×), `keepalive 9` 1.067× (lower in 4 of 9, rounds ' +
     '0.61–1.20×); the kernel\'s part of a request, a third of a worker\'s CPU, is the same for both builds.',

@@ -154,56 +154,65 @@ const F_PROXY_OTHER = 18
 // by each parser itself.
 const RESPONSE_HOP = new Uint8Array(F_PROXY_OTHER + 1)
 for (const code of [F_X_REQUEST_ID, F_KEEP_ALIVE, F_PROXY_CONNECTION, F_PROXY_OTHER, F_TE, F_TRAILER, F_TRAILERS, F_UPGRADE]) RESPONSE_HOP[code] = 1
+// What a request's head loses on the way up: hop-by-hop fields (`Proxy-*`
+// is between a client and its proxy) and the X-Forwarded-* the gateway sets.
+const REQUEST_HOP = new Uint8Array(F_PROXY_OTHER + 1)
+for (const code of [F_X_FORWARDED_PROTO, F_X_FORWARDED_HOST, F_KEEP_ALIVE, F_TE, F_TRAILER, F_TRAILERS, F_PROXY_OTHER]) REQUEST_HOP[code] = 1
+// Fields whose request is left to node:http: framing and upgrades the fast
+// path does not do, and `Proxy-Connection` (llhttp reads `close` in it).
+const REQUEST_REFUSED = new Uint8Array(F_PROXY_OTHER + 1)
+for (const code of [F_TRANSFER_ENCODING, F_EXPECT, F_UPGRADE, F_HTTP2_SETTINGS, F_PROXY_CONNECTION]) REQUEST_REFUSED[code] = 1
 
-// s[at, at + lower.length) equals `lower` ignoring ASCII case. The name was
-// checked to be a token first: `| 0x20` folds only letters onto letters there.
-function named (s: string, at: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    if ((s.charCodeAt(at + i) | 0x20) !== lower.charCodeAt(i)) return false
-  }
-  return true
-}
-
-// The code of the field name s[from, to).
-function fieldName (s: string, from: number, to: number): number {
-  switch (to - from) {
-    case 2: return named(s, from, 'te') ? F_TE : F_OTHER
-    case 4: return named(s, from, 'host') ? F_HOST : named(s, from, 'date') ? F_DATE : F_OTHER
-    case 6: return named(s, from, 'expect') ? F_EXPECT : proxyOther(s, from, to)
-    case 7: return named(s, from, 'upgrade') ? F_UPGRADE : named(s, from, 'trailer') ? F_TRAILER : proxyOther(s, from, to)
-    case 8: return named(s, from, 'trailers') ? F_TRAILERS : proxyOther(s, from, to)
-    case 10: return named(s, from, 'connection') ? F_CONNECTION : named(s, from, 'keep-alive') ? F_KEEP_ALIVE : proxyOther(s, from, to)
-    case 12: return named(s, from, 'x-request-id') ? F_X_REQUEST_ID : proxyOther(s, from, to)
-    case 14: return named(s, from, 'content-length') ? F_CONTENT_LENGTH : named(s, from, 'http2-settings') ? F_HTTP2_SETTINGS : proxyOther(s, from, to)
-    case 15: return named(s, from, 'x-forwarded-for') ? F_X_FORWARDED_FOR : proxyOther(s, from, to)
-    case 16: return named(s, from, 'x-forwarded-host') ? F_X_FORWARDED_HOST : named(s, from, 'proxy-connection') ? F_PROXY_CONNECTION : proxyOther(s, from, to)
-    case 17: return named(s, from, 'transfer-encoding') ? F_TRANSFER_ENCODING : named(s, from, 'x-forwarded-proto') ? F_X_FORWARDED_PROTO : proxyOther(s, from, to)
-    default: return proxyOther(s, from, to)
-  }
-}
-
-function proxyOther (s: string, from: number, to: number): number {
-  return to - from >= 6 && named(s, from, 'proxy-') ? F_PROXY_OTHER : F_OTHER
-}
-
-// The field lines of a head, one at a time, for both parsers. The lines kept
-// (forwarded or relayed) are copied as sent, a run of consecutive lines per
-// slice: a run ends where a line is dropped. One cursor per module: parsing
-// is synchronous and never re-entered.
-class FieldLines {
-  head = ''
-  pos = 0
+// The lines of a head kept (forwarded or relayed) are copied as sent, a run
+// of consecutive lines per slice of `text`: a run ends where a line is
+// dropped. Offsets are the cursor's; `base` is where `text` starts in them.
+class KeptRuns {
+  text = ''
+  base = 0
   lineStart = 0
-  colon = 0
-  end = 0
-  /** The current field's name as one of the F_* codes. */
-  name = F_OTHER
   /** Start of the current run of kept lines, -1 when none. */
   run = -1
   kept = ''
 
-  start (head: string, pos: number): this {
-    this.head = head
+  /** The current line goes on. */
+  keep (): void {
+    if (this.run === -1) this.run = this.lineStart
+  }
+
+  /** The current line is dropped: the run before it is copied. */
+  drop (): void {
+    if (this.run === -1) return
+    this.kept += this.text.slice(this.run - this.base, this.lineStart - this.base)
+    this.run = -1
+  }
+
+  /** The kept lines, each with its CRLF (the head's last line lacks one). */
+  fields (): string {
+    const out = this.run === -1 ? this.kept : `${this.kept}${this.text.slice(this.run - this.base)}\r\n`
+    this.text = ''
+    this.kept = ''
+    return out
+  }
+}
+
+const NO_BYTES = Buffer.alloc(0)
+
+// The field lines of a head, one at a time, for both text parsers; names are
+// matched in `bytes`, the same head as latin1 bytes from `base` (the socket's
+// buffer, or a copy). One cursor per module: parsing is synchronous and never
+// re-entered.
+class FieldLines extends KeptRuns {
+  bytes: Buffer = NO_BYTES
+  pos = 0
+  colon = 0
+  end = 0
+  /** The current field's name as one of the F_* codes. */
+  name = F_OTHER
+
+  start (head: string, pos: number, bytes: Buffer, base: number): this {
+    this.text = head
+    this.bytes = bytes
+    this.base = base
     this.pos = pos
     this.run = -1
     this.kept = ''
@@ -212,7 +221,7 @@ class FieldLines {
 
   /** Moves to the next line: 1 = a field, 0 = no more lines, -1 = not `token ":" value` (an obs-fold line has no token). */
   next (): number {
-    const head = this.head
+    const head = this.text
     const pos = this.pos
     if (pos >= head.length) return 0
     // The head's regex left no bare LF: every LF ends a CRLF.
@@ -224,41 +233,20 @@ class FieldLines {
     this.colon = colon
     this.end = end
     this.pos = end + 2
-    this.name = fieldName(head, pos, colon)
+    this.name = bytesFieldName(this.bytes, this.base + pos, this.base + colon)
     return 1
   }
 
   /** The value without its OWS. */
-  value (): string { return trimOws(this.head, this.colon + 1, this.end) }
+  value (): string { return trimOws(this.text, this.colon + 1, this.end) }
   /** The value as a Content-Length, or -1. */
-  length (): number { return lengthValue(this.head, this.colon + 1, this.end) }
+  length (): number { return lengthValue(this.text, this.colon + 1, this.end) }
   /** A tab in the value (llhttp reads `close<TAB>` and `5<TAB>` differently: left to node:http). */
-  valueHasTab (): boolean { return this.head.lastIndexOf('\t', this.end) > this.colon }
+  valueHasTab (): boolean { return this.text.lastIndexOf('\t', this.end) > this.colon }
 
-  /** The current line goes on. */
-  keep (): void {
-    if (this.run === -1) this.run = this.lineStart
-  }
-
-  /** Any other field: goes on, unless a `Proxy-*` one (hop-by-hop between a client and its proxy). */
-  relay (): void {
-    if (this.name === F_PROXY_OTHER) this.drop()
-    else this.keep()
-  }
-
-  /** The current line is dropped: the run before it is copied. */
-  drop (): void {
-    if (this.run === -1) return
-    this.kept += this.head.slice(this.run, this.lineStart)
-    this.run = -1
-  }
-
-  /** The kept lines, each with its CRLF (the head's last line lacks one). */
-  fields (): string {
-    const out = this.run === -1 ? this.kept : `${this.kept}${this.head.slice(this.run)}\r\n`
-    this.head = ''
-    this.kept = ''
-    return out
+  override fields (): string {
+    this.bytes = NO_BYTES
+    return super.fields()
   }
 }
 const LINES = new FieldLines()
@@ -270,7 +258,7 @@ const LINES = new FieldLines()
  */
 export function parseRequestHead (buf: Buffer, end: number): RequestHead | null {
   const text = buf.toString('latin1', 0, end)
-  return scanRequest(buf, end, text) ?? parseRequestText(text)
+  return scanRequest(buf, end, text) ?? parseRequestText(text, buf, 0)
 }
 
 // Where buf[from, to) starts and ends without OWS.
@@ -290,26 +278,18 @@ function bytesHaveTab (buf: Buffer, from: number, to: number): boolean {
 
 // The field lines of a head in its buffer, one at a time, for both byte
 // scanners: bytes checked as it goes (a token, a colon, value bytes, CRLF).
-// Kept lines are sliced from `text`, the head's latin1 copy (`base` is where
-// it starts in the buffer), a run of consecutive lines per slice, as
-// FieldLines does for the text parsers. One cursor per module: scanning is
-// synchronous and never re-entered.
-const NO_BYTES = Buffer.alloc(0)
-class ByteLines {
+// Kept lines are sliced from `text`, the head's latin1 copy starting at
+// `base` in the buffer. One cursor per module: scanning is synchronous and
+// never re-entered.
+class ByteLines extends KeptRuns {
   buf: Buffer = NO_BYTES
-  text = ''
-  base = 0
   pos = 0
   end = 0
   /** obs-text allowed in values (an upstream's head). */
   obsText = false
   count = 0
-  lineStart = 0
   colon = 0
   lineEnd = 0
-  /** Start of the current run of kept lines (buffer offset), -1 when none. */
-  run = -1
-  kept = ''
 
   start (buf: Buffer, text: string, base: number, pos: number, end: number, obsText: boolean, run: number): this {
     this.buf = buf
@@ -348,25 +328,9 @@ class ByteLines {
     return 1
   }
 
-  /** The current line goes on. */
-  keep (): void {
-    if (this.run === -1) this.run = this.lineStart
-  }
-
-  /** The current line is dropped: the run before it is copied. */
-  drop (): void {
-    if (this.run === -1) return
-    this.kept += this.text.slice(this.run - this.base, this.lineStart - this.base)
-    this.run = -1
-  }
-
-  /** The kept lines, each with its CRLF (the head's last line lacks one). */
-  fields (): string {
-    const out = this.run === -1 ? this.kept : `${this.kept}${this.text.slice(this.run - this.base)}\r\n`
+  override fields (): string {
     this.buf = NO_BYTES
-    this.text = ''
-    this.kept = ''
-    return out
+    return super.fields()
   }
 }
 const BYTE_LINES = new ByteLines()
@@ -402,7 +366,13 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
   while ((at = f.next()) === 1) {
     const colon = f.colon
     const lineEnd = f.lineEnd
-    switch (bytesFieldName(buf, f.lineStart, colon)) {
+    const name = bytesFieldName(buf, f.lineStart, colon)
+    if (REQUEST_REFUSED[name] === 1) return null
+    if (REQUEST_HOP[name] === 1) {
+      f.drop()
+      continue
+    }
+    switch (name) {
       case F_HOST: {
         const a = bytesOwsStart(buf, colon + 1, lineEnd)
         const b = bytesOwsEnd(buf, a, lineEnd)
@@ -433,20 +403,6 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
         forwardedFor = text.slice(a, bytesOwsEnd(buf, a, lineEnd))
         break
       }
-      case F_X_FORWARDED_PROTO:
-      case F_X_FORWARDED_HOST:
-      case F_KEEP_ALIVE:
-      case F_TE:
-      case F_TRAILER:
-      case F_TRAILERS:
-      case F_PROXY_OTHER:
-        break
-      case F_TRANSFER_ENCODING:
-      case F_EXPECT:
-      case F_UPGRADE:
-      case F_HTTP2_SETTINGS:
-      case F_PROXY_CONNECTION:
-        return null
       default:
         f.keep()
         continue
@@ -459,7 +415,7 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
 }
 
 /** The text parser of request heads (without the final CRLFCRLF); null = not in the fast subset. */
-export function parseRequestText (head: string): RequestHead | null {
+export function parseRequestText (head: string, bytes: Buffer = Buffer.from(head, 'latin1'), base = 0): RequestHead | null {
   if (!PLAIN_LINES.test(head)) return null
   const lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) return null // no Host
@@ -479,10 +435,14 @@ export function parseRequestText (head: string): RequestHead | null {
   let requestId: string | null = null
   let forwardedFor: string | null = null
   let count = 0
-  const f = LINES.start(head, lineEnd + 2)
+  const f = LINES.start(head, lineEnd + 2, bytes, base)
   let at: number
   while ((at = f.next()) === 1) {
-    if (++count > MAX_FIELDS) return null
+    if (++count > MAX_FIELDS || REQUEST_REFUSED[f.name] === 1) return null
+    if (REQUEST_HOP[f.name] === 1) {
+      f.drop()
+      continue
+    }
     switch (f.name) {
       case F_HOST: {
         const value = f.value()
@@ -496,13 +456,6 @@ export function parseRequestText (head: string): RequestHead | null {
         contentLength = n
         break
       }
-      case F_TRANSFER_ENCODING:
-      case F_EXPECT:
-      case F_UPGRADE:
-      case F_HTTP2_SETTINGS:
-      // llhttp reads `Proxy-Connection: close` as Connection: close.
-      case F_PROXY_CONNECTION:
-        return null
       case F_CONNECTION: {
         if (f.valueHasTab()) return null
         const v = f.value().toLowerCase()
@@ -523,15 +476,8 @@ export function parseRequestText (head: string): RequestHead | null {
         forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`
         break
       }
-      case F_X_FORWARDED_PROTO:
-      case F_X_FORWARDED_HOST:
-      case F_KEEP_ALIVE:
-      case F_TE:
-      case F_TRAILER:
-      case F_TRAILERS:
-        break
       default:
-        f.relay()
+        f.keep()
         continue
     }
     f.drop()
@@ -572,7 +518,7 @@ function statusOf (head: string, lineEnd: number): number {
  */
 export function parseResponseHead (buf: Buffer, start: number, end: number): ResponseHead | null {
   const text = buf.toString('latin1', start, end)
-  return scanResponse(buf, start, end, text) ?? parseResponseText(text)
+  return scanResponse(buf, start, end, text) ?? parseResponseText(text, buf, start)
 }
 
 // Whether an upstream's field value or reason phrase may hold byte c: HTAB, SP to `~`, obs-text.
@@ -616,7 +562,7 @@ const N_PROXY = Buffer.from('proxy-')
 const V_CLOSE = Buffer.from('close')
 const V_CHUNKED = Buffer.from('chunked')
 
-// The code of the field name buf[from, to): fieldName() over bytes.
+// The code of the field name buf[from, to).
 function bytesFieldName (buf: Buffer, from: number, to: number): number {
   switch (to - from) {
     case 2: return bytesNamed(buf, from, N_TE) ? F_TE : F_OTHER
@@ -735,7 +681,7 @@ export function scanResponse (buf: Buffer, start: number, end: number, text: str
 }
 
 /** The text parser of upstream heads (without the final CRLFCRLF); null = malformed or ambiguous. */
-export function parseResponseText (head: string): ResponseHead | null {
+export function parseResponseText (head: string, bytes: Buffer = Buffer.from(head, 'latin1'), base = 0): ResponseHead | null {
   if (!TEXT_LINES.test(head)) return null
   let lineEnd = head.indexOf('\r\n')
   if (lineEnd === -1) lineEnd = head.length
@@ -746,7 +692,7 @@ export function parseResponseText (head: string): ResponseHead | null {
   let te: string | null = null
   let listed: Set<string> | null = null
   let hasDate = false
-  const f = LINES.start(head, lineEnd + 2)
+  const f = LINES.start(head, lineEnd + 2, bytes, base)
   // The status line and its reason phrase are relayed as sent (TEXT_LINES
   // checked its bytes): as the start of the first run of kept lines, or
   // rebuilt as HTTP/1.1 when the upstream spoke HTTP/1.0 or left out the SP
