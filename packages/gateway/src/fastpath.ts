@@ -104,7 +104,8 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
 // response has ended, the request timeout when a body starts, the upstream
 // timeout when the request has gone up (while a body is still going up,
 // onUpTimeout re-arms it as long as bytes move). Re-armed with the same
-// length, a timer is refreshed in place: nothing is allocated.
+// length, a timer is refreshed in place: nothing is allocated. Length 0
+// stops it (the connection or socket is gone or handed over).
 function rearm<T> (timer: NodeJS.Timeout | null, armedMs: number, ms: number, fn: (arg: T) => void, arg: T): NodeJS.Timeout | null {
   if (timer !== null && armedMs === ms) return timer.refresh()
   if (timer !== null) clearTimeout(timer)
@@ -118,11 +119,6 @@ function clientTimer (conn: FastConn, ms: number): void {
   conn.timerMs = ms
 }
 
-function stopClientTimer (conn: FastConn): void {
-  if (conn.timer !== null) clearTimeout(conn.timer)
-  conn.timer = null
-  conn.timerMs = 0
-}
 
 /** Closes the fast-path connections that have no request in flight (drain). */
 export function closeIdleFast (plane: FastPlane): void {
@@ -261,7 +257,7 @@ function onClientError (this: TLSSocket): void {
 function onClientClose (this: TLSSocket): void {
   const conn = connOf(this)
   conn.plane.fastConnections.delete(conn)
-  stopClientTimer(conn)
+  clientTimer(conn, 0)
   // A region reserved for a read that will not come.
   if (conn.region !== null) {
     releaseSlab(conn.region)
@@ -282,7 +278,7 @@ function handOff (conn: FastConn): void {
   const socket = conn.socket
   for (const [event, handler] of CLIENT_HANDLERS) socket.removeListener(event, handler)
   socket.removeListener('data', onClientData)
-  stopClientTimer(conn)
+  clientTimer(conn, 0)
   conn.handedOff = true
   conn.plane.fastConnections.delete(conn)
   conn.plane.fastStats.handoffs++
@@ -1020,9 +1016,7 @@ function onUpError (this: Socket, err: NodeJS.ErrnoException): void {
 }
 
 function onUpClose (this: Socket): void {
-  const u = this as unknown as UpTimed
-  if (u[kTimer] !== null) clearTimeout(u[kTimer])
-  u[kTimer] = null
+  upTimer(this, 0)
   const pool = (this as unknown as Record<symbol, UpstreamPool>)[kPool] as UpstreamPool
   const i = pool.free.lastIndexOf(this)
   if (i !== -1) pool.free.splice(i, 1)

@@ -290,6 +290,8 @@ class ByteLines extends KeptRuns {
   count = 0
   colon = 0
   lineEnd = 0
+  /** The current field's name as one of the F_* codes. */
+  name = F_OTHER
 
   start (buf: Buffer, text: string, base: number, pos: number, end: number, obsText: boolean, run: number): this {
     this.buf = buf
@@ -325,7 +327,14 @@ class ByteLines extends KeptRuns {
     if (++this.count > MAX_FIELDS) return -1
     this.lineStart = lineStart
     this.pos = p
+    this.name = bytesFieldName(buf, lineStart, this.colon)
     return 1
+  }
+
+  /** The value without its OWS ('' when empty). */
+  value (): string {
+    const a = bytesOwsStart(this.buf, this.colon + 1, this.lineEnd)
+    return this.text.slice(a - this.base, bytesOwsEnd(this.buf, a, this.lineEnd) - this.base)
   }
 
   override fields (): string {
@@ -366,7 +375,7 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
   while ((at = f.next()) === 1) {
     const colon = f.colon
     const lineEnd = f.lineEnd
-    const name = bytesFieldName(buf, f.lineStart, colon)
+    const name = f.name
     if (REQUEST_REFUSED[name] === 1) return null
     if (REQUEST_HOP[name] === 1) {
       f.drop()
@@ -374,10 +383,9 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
     }
     switch (name) {
       case F_HOST: {
-        const a = bytesOwsStart(buf, colon + 1, lineEnd)
-        const b = bytesOwsEnd(buf, a, lineEnd)
-        if (host !== null || a === b) return null
-        host = text.slice(a, b)
+        const value = f.value()
+        if (host !== null || value === '') return null
+        host = value
         break
       }
       case F_CONTENT_LENGTH: {
@@ -393,14 +401,12 @@ export function scanRequest (buf: Buffer, end: number, text: string): RequestHea
         break
       case F_X_REQUEST_ID: {
         if (requestId !== null) return null
-        const a = bytesOwsStart(buf, colon + 1, lineEnd)
-        requestId = text.slice(a, bytesOwsEnd(buf, a, lineEnd))
+        requestId = f.value()
         break
       }
       case F_X_FORWARDED_FOR: {
         if (forwardedFor !== null) return null
-        const a = bytesOwsStart(buf, colon + 1, lineEnd)
-        forwardedFor = text.slice(a, bytesOwsEnd(buf, a, lineEnd))
+        forwardedFor = f.value()
         break
       }
       default:
@@ -645,7 +651,7 @@ export function scanResponse (buf: Buffer, start: number, end: number, text: str
   while ((at = f.next()) === 1) {
     const colon = f.colon
     const lineEnd = f.lineEnd
-    const name = bytesFieldName(buf, f.lineStart, colon)
+    const name = f.name
     if (RESPONSE_HOP[name] === 1) {
       f.drop()
       continue
