@@ -259,7 +259,10 @@ export const FINDINGS = [
     '--targets gatehouse-n,nginx,node-relay`: up 1.07×; `--only many-apis --targets gatehouse-n`: 0.95×). The 15:15 run, below ' +
     '(10,106 req/s): Gatehouse +48.0 ms at 63–77% of its core, the relay +29.9 at 59–61%, the floor +29.1, nginx +24.6; both ' +
     'next-best targets missed, by 17.1 ms (relay) and 17.9 ms (floor); every other bar passes or is out of reach with its next-best ' +
-    'target met. Over the four full runs since 12:36 that day (two in the session before, two in this one) Gatehouse met the relay\'s next-best target once.',
+    'target met. Over the four full runs since 12:36 that day (two in the session before, two in this one) Gatehouse met the relay\'s next-best target once. The ' +
+    'session\'s review then gave the byte cursor the text cursor\'s field name and value (`ByteLines.name`, `value()`) and stopped ' +
+    'timers through `rearm` with length 0: `node bench/instructions.mjs`, 3 interleaved runs per build, without the periodic timers, ' +
+    '67.3 / 67.9 / 68.3k instructions per request before and 68.6 / 68.2 / 68.1k after: no change.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
