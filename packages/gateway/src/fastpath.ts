@@ -375,6 +375,8 @@ class FastExchange implements Answered {
   finished = false
   /** The upstream socket's bytesWritten when its timer was last armed while the body goes up. */
   upSent = -1
+  /** The upstream socket's bytesRead when its timer was last armed while the response body comes down. */
+  upGot = -1
   constructor (conn: FastConn, route: ApiRoute, pool: UpstreamPool, head: RequestHead) {
     this.conn = conn
     this.client = conn.socket
@@ -718,8 +720,12 @@ class FastExchange implements Answered {
   }
 
   onUpTimeout (): void {
-    if (this.finished || this.resStarted) return
+    if (this.finished) return
     const up = this.up
+    if (this.resStarted) {
+      if (up !== null && !this.resDone) this.onBodyIdle(up)
+      return
+    }
     if (up !== null && !up.connecting && !this.reqDone) {
       // A body still going up: the timeout is an idle one until it has gone
       // (net's socket timeout was), so it waits again if bytes moved since
@@ -740,6 +746,26 @@ class FastExchange implements Answered {
       return
     }
     this.fail('GH_GATEWAY_UPSTREAM_TIMEOUT')
+  }
+
+  /**
+   * The API's timeout fired while the response body comes down: as nginx's
+   * proxy_read_timeout, it bounds the upstream's silence between two reads.
+   * The timer is not re-armed per read (that would cost every chunk): it waits
+   * again if bytes came since it was armed, or if the upstream is paused because
+   * the client is slow to read (that silence is the gateway's), so a stall is
+   * cut 1 to 2 timeouts after the last byte. The head is out: the client
+   * connection is closed short of the body's end, as when the upstream dies.
+   */
+  onBodyIdle (up: Socket): void {
+    const got = up.bytesRead
+    if (got !== this.upGot || up.isPaused()) {
+      this.upGot = got
+      upTimer(up, this.route.timeoutMs)
+      return
+    }
+    this.conn.plane.log({ level: 'warn', msg: 'upstream stalled mid-response', api: this.stats.name, timeout_ms: this.route.timeoutMs, request_id: this.requestId })
+    this.abort()
   }
 
   brokeUpstream (why: string): void {

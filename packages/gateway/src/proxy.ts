@@ -232,9 +232,12 @@ class Exchange {
   onError (err: NodeJS.ErrnoException): void {
     if (this.phase === 2) return
     if (this.phase === 1) {
-      // The upstream died while the body was streaming: abort the client connection,
-      // so a truncated body is never presented as complete.
+      // The upstream died (or went silent) while the body was streaming: abort the
+      // client connection, so a truncated body is never presented as complete.
       this.phase = 2
+      if (err.code === 'UND_ERR_BODY_TIMEOUT') {
+        this.plane.log({ level: 'warn', msg: 'upstream stalled mid-response', api: this.stats.name, timeout_ms: (this.route as ApiRoute).timeoutMs, request_id: this.requestId })
+      }
       this.res.destroy()
       return
     }
@@ -317,7 +320,9 @@ export function handleRequest (plane: PlaneState, req: IncomingMessage, res: Ser
     headers,
     body: ex.hasBody ? req : null,
     headersTimeout: r.timeoutMs,
-    bodyTimeout: 0
+    // The upstream's silence between two body reads (nginx's proxy_read_timeout);
+    // undici does not count it while the client's backpressure pauses the body.
+    bodyTimeout: r.timeoutMs
   }
   sendUpstream(ex)
 }
