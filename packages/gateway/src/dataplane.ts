@@ -38,6 +38,8 @@ export interface DataPlaneOptions {
   metrics?: WorkerMetrics
   /** Receives non-access-log events (errors, warnings); default no-op. */
   log?: (obj: Record<string, unknown>) => void
+  /** Bind this plane's own sockets even in a cluster worker (net's `exclusive`): the warm-up plane does, the serving one shares the primary's. */
+  exclusive?: boolean
 }
 
 /** The running data plane of one worker. */
@@ -110,9 +112,11 @@ class Plane implements DataPlane, FastPlane {
   #sessions = new LRUCache<string, Buffer>({ max: SESSION_CACHE_MAX, ttl: SESSION_CACHE_TTL_MS })
   #handshakeChildren = new Map<string, { inc(): void }>()
   #httpsPort = 443
+  #exclusive: boolean
 
   constructor (table: RoutingTable, opts: DataPlaneOptions) {
     this.metrics = opts.metrics ?? createWorkerMetrics(null)
+    this.#exclusive = opts.exclusive === true
     this.log = opts.log ?? noop
     const keys = opts.ticketKeys ?? randomBytes(48)
     if (keys.length !== 48) throw new GatehouseError('GH_GATEWAY_TICKET_KEYS', String(keys.length))
@@ -314,7 +318,7 @@ class Plane implements DataPlane, FastPlane {
 
   async listen (): Promise<{ https: AddressInfo, http: AddressInfo | null }> {
     const table = this.current.table
-    const httpsAddr = await listenOn(this.#https, table.listen.https.host, table.listen.https.port)
+    const httpsAddr = await listenOn(this.#https, table.listen.https.host, table.listen.https.port, this.#exclusive)
     this.#httpsPort = httpsAddr.port
     let httpAddr: AddressInfo | null = null
     const plain = table.listen.http
@@ -330,7 +334,7 @@ class Plane implements DataPlane, FastPlane {
       server.on('clientError', answerClientError)
       server.on('error', this.#onServerError)
       this.#http = server
-      httpAddr = await listenOn(server, plain.host, plain.port)
+      httpAddr = await listenOn(server, plain.host, plain.port, this.#exclusive)
     }
     return { https: httpsAddr, http: httpAddr }
   }
@@ -405,13 +409,13 @@ function isHostName (host: string): boolean {
   return true
 }
 
-function listenOn (server: http.Server, host: string, port: number): Promise<AddressInfo> {
+function listenOn (server: http.Server, host: string, port: number, exclusive: boolean): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
       reject(Object.assign(new GatehouseError('GH_GATEWAY_LISTEN', `${host}:${port}: ${err.message}`), { cause: err }))
     }
     server.once('error', onError)
-    server.listen({ host, port }, () => {
+    server.listen({ host, port, exclusive }, () => {
       server.removeListener('error', onError)
       resolve(server.address() as AddressInfo)
     })

@@ -1,7 +1,8 @@
 // Entry point of a cluster worker. It does nothing until the primary sends a
-// routing table: only then does it build its data plane and listen, so a
-// worker never serves without a validated config. Afterwards it swaps tables,
-// replaces ticket keys, answers metric requests and drains on command.
+// routing table: only then does it warm up (warmup.ts), build its data plane
+// and listen, so a worker never serves without a validated config, nor cold.
+// Afterwards it swaps tables, replaces ticket keys, answers metric requests
+// and drains on command.
 import cluster from 'node:cluster'
 import { getHeapStatistics } from 'node:v8'
 import type { RoutingTable } from '@gatehouse/config'
@@ -9,12 +10,18 @@ import { createDataPlane, type DataPlane } from './dataplane.js'
 import { createWorkerMetrics } from './metrics.js'
 import { isGatehouseMessage, type ToPrimary, type ToWorker } from './ipc.js'
 import { createLogger } from './log.js'
+import { warmUp } from './warmup.js'
 
 const slot = Number(process.env.GATEHOUSE_WORKER_SLOT ?? 0)
 const log = createLogger(`worker-${slot}`)
 const metrics = createWorkerMetrics(slot)
 let plane: DataPlane | null = null
 let draining = false
+// Set while the first table is being warmed up and served: a table sent meanwhile (a reload) is applied once listening.
+let starting = false
+let sentWhileStarting: Extract<ToWorker, { act: 'table' }> | null = null
+// Requests sent through the private warm-up plane before listening; 0 skips it.
+const warmupRequests = parseCount(process.env.GATEHOUSE_WARMUP, 4000)
 
 function send (msg: ToPrimary): void {
   if (process.send !== undefined && process.connected) process.send(msg)
@@ -23,28 +30,53 @@ function send (msg: ToPrimary): void {
 async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void> {
   if (draining) return
   if (plane !== null) {
-    try {
-      plane.swap(msg.table)
-    } catch (err) {
-      // The primary checks every table before sending it; should one still
-      // fail here, this worker keeps serving the table it has.
-      const message = err instanceof Error ? err.message : String(err)
-      log('error', 'table swap failed; still serving the previous table', { version: msg.table.version, error: message })
-      send({ act: 'swap-failed', version: msg.table.version, message })
-      return
-    }
-    if (msg.ticketKeys !== null) plane.setTicketKeys(msg.ticketKeys)
-    send({ act: 'swapped', version: msg.table.version })
+    swapTo(plane, msg)
     return
   }
+  if (starting) {
+    sentWhileStarting = msg
+    return
+  }
+  starting = true
   const opts = {
     metrics,
     log: (entry: Record<string, unknown>) => { log('warn', String(entry.msg ?? 'data plane event'), entry) },
     ...(msg.ticketKeys !== null ? { ticketKeys: msg.ticketKeys } : {})
   }
-  plane = createDataPlane(msg.table as RoutingTable, opts)
-  const addr = await plane.listen()
+  // Built before the warm-up: the objects it creates are what the warmed code sees afterwards.
+  const p = createDataPlane(msg.table as RoutingTable, opts)
+  if (warmupRequests > 0) {
+    try {
+      const w = await warmUp(msg.table, warmupRequests)
+      log('info', 'warmed up', { requests: w.requests, ms: w.ms })
+    } catch (err) {
+      // A warm-up is an optimization: whatever breaks it, the worker serves (cold).
+      log('warn', 'warm-up failed; serving without it', { error: err instanceof Error ? err.message : String(err) })
+    }
+  }
+  if (draining) return
+  plane = p
+  const addr = await p.listen()
   send({ act: 'listening', https: addr.https.port, http: addr.http?.port ?? null })
+  starting = false
+  const later = sentWhileStarting
+  sentWhileStarting = null
+  if (later !== null && !draining) swapTo(p, later)
+}
+
+function swapTo (p: DataPlane, msg: Extract<ToWorker, { act: 'table' }>): void {
+  try {
+    p.swap(msg.table)
+  } catch (err) {
+    // The primary checks every table before sending it; should one still
+    // fail here, this worker keeps serving the table it has.
+    const message = err instanceof Error ? err.message : String(err)
+    log('error', 'table swap failed; still serving the previous table', { version: msg.table.version, error: message })
+    send({ act: 'swap-failed', version: msg.table.version, message })
+    return
+  }
+  if (msg.ticketKeys !== null) p.setTicketKeys(msg.ticketKeys)
+  send({ act: 'swapped', version: msg.table.version })
 }
 
 function onKeys (msg: Extract<ToWorker, { act: 'keys' }>): void {
@@ -102,7 +134,7 @@ send({ act: 'hello' })
 // Fast-path request bodies with a content-length leave no such garbage (their
 // body slabs are reused, client-read.ts); the bodies node:http relays do.
 const BUFFER_GC_CHECK_MS = 25
-const bufferGcBytes = parseBufferGcMb(process.env.GATEHOUSE_BUFFER_GC_MB) * 1024 * 1024
+const bufferGcBytes = parseCount(process.env.GATEHOUSE_BUFFER_GC_MB, 4) * 1024 * 1024
 const scavenge = (globalThis as { gc?: (opts: { type: 'minor' }) => void }).gc
 let liveBuffers = 0
 
@@ -117,10 +149,11 @@ function boundBufferGarbage (): void {
   }
 }
 
-function parseBufferGcMb (value: string | undefined): number {
-  if (value === undefined || value === '') return 4
+/** A non-negative number from the environment, `fallback` when unset or not one. */
+function parseCount (value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
   const n = Number(value)
-  return Number.isFinite(n) && n >= 0 ? n : 4
+  return Number.isFinite(n) && n >= 0 ? n : fallback
 }
 
 if (scavenge !== undefined && bufferGcBytes > 0) setInterval(boundBufferGarbage, BUFFER_GC_CHECK_MS).unref()
