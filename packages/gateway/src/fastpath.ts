@@ -675,7 +675,9 @@ class FastExchange implements Answered {
     }
     clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
     if (conn.pending !== null) setImmediate(resumeConn, conn)
-    else client.resume()
+    // Most answers end with the client never paused; net's resume() would
+    // still cost a megamorphic load per request (its kBuffer check).
+    else if (client.isPaused()) client.resume()
   }
 
   /** The upstream socket closed (or failed) while this exchange owned it. */
@@ -977,7 +979,8 @@ function release (pool: UpstreamPool, s: Socket): void {
   }
   // A monotonic clock: a wall-clock step back would keep every idle socket past the sweep.
   ;(s as unknown as Record<symbol, number>)[kIdleSince] = performance.now()
-  s.resume()
+  // Reading on, to notice the upstream closing it; it was paused only if the client was slow.
+  if (s.isPaused()) s.resume()
   if (pool.free.length === 0) {
     sweptPools.add(pool)
     sweepTimer ??= setInterval(sweepIdle, SWEEP_MS).unref()
