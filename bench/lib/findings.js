@@ -262,7 +262,34 @@ export const FINDINGS = [
     'target met. Over the four full runs since 12:36 that day (two in the session before, two in this one) Gatehouse met the relay\'s next-best target once. The ' +
     'session\'s review then gave the byte cursor the text cursor\'s field name and value (`ByteLines.name`, `value()`) and stopped ' +
     'timers through `rearm` with length 0: `node bench/instructions.mjs`, 3 interleaved runs per build, without the periodic timers, ' +
-    '67.3 / 67.9 / 68.3k instructions per request before and 68.6 / 68.2 / 68.1k after: no change.',
+    '67.3 / 67.9 / 68.3k instructions per request before and 68.6 / 68.2 / 68.1k after: no change. **The fifth session\'s full run** ' +
+    '(the run below, 17:08, build 595ba02 with the warm-up off, its default; a fast phase of the machine: nginx 40.2k req/s keep-alive, ' +
+    'so the latency rate was 16,259 req/s): Gatehouse +50.7 ms at 72–76% of its core, the relay +55.0 at 55–66% (next-best ≤ 56.0 ms: ' +
+    '**met**), the Node floor +25.8 (≤ 26.8: missed by 23.9), nginx +50.0 at 42–52%, HAProxy +9.7. Over the five full runs since 12:36 ' +
+    'that day Gatehouse met the relay\'s next-best target twice and the floor\'s never; nginx\'s own added p99 in them: +28.4 (13:12), ' +
+    '+18.6 (14:38), +24.6 (15:15) and +50.0 ms (this run).',
+  '- **Cold start (fifth session, 2026-11-29 evening; outside the runner, which warms every target).** A fresh gateway at 14,000 ' +
+    'req/s (2 workers on one core, the load\'s 50 connections opened at t = 0, per-250 ms p99 of the built-in client, scratch harness ' +
+    '`/tmp/cold/tl.mjs`): 0.3–0.65 s for 1.25–4 s, the relay 0.1–0.25 s for 0.5–0.75 s. **Found:** per-thread CPU over the first 2 s ' +
+    '(`/proc/PID/task/*/stat`): the workers\' main threads used what they use warm (1.31 vs 1.35 s), but their other threads 530 ms ' +
+    'against 120 ms warm (the relay 130 vs 60); `perf record` of those threads: TurboFan (`GraphReducer`, register allocation) and ' +
+    'concurrent marking. So the cold cost is V8 compiling the hot path on the core the requests need. 6,000 requests at 2,000 req/s ' +
+    'before the measured second removed it (first 0.5 s 108–131 ms, the relay 112–133). **Fix (opt-in):** `GATEHOUSE_WARMUP=N` sends N ' +
+    'requests through a private copy of each worker\'s data plane before it listens (`packages/gateway/src/warmup.ts`, README ' +
+    '"Warm-up"). Two traps on the way, both in `--log-code --log-deopt` / `--trace-deopt` output: tearing the private plane down ' +
+    'changed fields every plane starts with (`draining`, a pool\'s `retired`), and V8 discarded the hot functions compiled against them ' +
+    '("code dependencies": `nextRequest`, `onResponseHead`, `forwardBody`, `FastExchange`), so the warm-up runs two rounds on two planes; ' +
+    'and a response header set without `Date` left its branch uncompiled. **Bought:** first 0.5 s p99 143 ms (the relay 148–153 in the ' +
+    'same run), background-thread CPU in the first 2 s 550 → 130 ms. **Cost, why opt-in:** `node bench/instructions.mjs` afterwards ' +
+    '(3 runs each): 67.0–67.3k instructions per request without a warm-up; 73.5–73.8k with the warm-up\'s client and upstream in the ' +
+    'worker\'s own isolate (their sockets made Node\'s stream code megamorphic: `KeyedLoadIC_Megamorphic` 0.5k → 2.4k per request, in ' +
+    '`onStreamRead`, `writeOrBuffer`, `onWriteComplete`); 69.8–70.7k with them in a worker thread; 69.0–69.4k with plain GETs only ' +
+    '(+3%, not traced further). The RSS bar: 153 MB (shared pages once) with it and 158 without, in the same standalone stream run ' +
+    '(`node bench/run --only stream --targets gatehouse-n`; that standalone run also gave 158 MB for the build before this session, ' +
+    'where the full runs measure ~120 MB). **Also this session:** net\'s `resume()` on the client after each answer and on each ' +
+    'released upstream socket cost a megamorphic load per call; both are resumed only when paused: 68.2k → 67.1k instructions per ' +
+    'request. A 2-minute soak (`/tmp/soak/soak.mjs`, wrk keep-alive, 3.67M requests): worker heap used 9–23 MB between collections and ' +
+    'back to 9 MB after them, RSS (sum of 3 processes) 232 → 243 MB after the first 30 s: no leak.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +

@@ -102,8 +102,9 @@ export function serveFast (plane: FastPlane, socket: TLSSocket): void {
 // these timeouts needs that. Each timer is re-armed where its interval
 // starts: the headers timeout when the connection opens, keep-alive when a
 // response has ended, the request timeout when a body starts, the upstream
-// timeout when the request has gone up (while a body is still going up,
-// onUpTimeout re-arms it as long as bytes move). Re-armed with the same
+// timeout when the request has gone up (while a body is still going up, or
+// the response body comes down, onUpTimeout re-arms it as long as bytes
+// move: it fires at most once per timeout, not per chunk). Re-armed with the same
 // length, a timer is refreshed in place: nothing is allocated. Length 0
 // stops it (the connection or socket is gone or handed over).
 function rearm<T> (timer: NodeJS.Timeout | null, armedMs: number, ms: number, fn: (arg: T) => void, arg: T): NodeJS.Timeout | null {
@@ -217,7 +218,12 @@ function clientData (socket: TLSSocket, chunk: Buffer): void {
 
 function onClientDrain (this: TLSSocket): void {
   const ex = connOf(this).ex
-  if (ex !== null && ex.up !== null) ex.up.resume()
+  if (ex !== null && ex.up !== null) {
+    // Resumed after a pause that may have lasted the whole interval: the next
+    // stall check waits again instead of counting the pause as silence.
+    ex.upGot = -1
+    ex.up.resume()
+  }
 }
 
 function onClientTimer (conn: FastConn): void {
@@ -542,7 +548,7 @@ class FastExchange implements Answered {
       if (up !== null) upTimer(up, this.route.timeoutMs)
       return 1
     }
-    // The upstream socket's timeout stays armed: once the head is here it is ignored (onUpTimeout).
+    // The upstream socket's timeout stays armed: from here on it bounds the silence between body reads (onBodyIdle).
     this.upstreamMs = performance.now() - this.upstreamStart
     this.stats.upstreamDuration.observe(this.upstreamMs / 1000)
     if (h.close) this.upReusable = false
@@ -761,8 +767,11 @@ class FastExchange implements Answered {
    */
   onBodyIdle (up: Socket): void {
     const got = up.bytesRead
-    if (got !== this.upGot || up.isPaused()) {
+    // An early answer while the request body still goes up: the upload moving counts too.
+    const sent = this.reqDone ? this.upSent : up.bytesWritten
+    if (got !== this.upGot || sent !== this.upSent || up.isPaused()) {
       this.upGot = got
+      this.upSent = sent
       upTimer(up, this.route.timeoutMs)
       return
     }

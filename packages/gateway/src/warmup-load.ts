@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 /** Where one warm-up connection sends its requests. */
 export interface Aim { host: string, servername: string | undefined, prefix: string }
 
-/** What the serving thread asks: start the upstream (answer: its port), or drive a plane (answer: requests answered). */
+/** What the serving thread asks: start the upstream (answer: its port), or drive a plane (answer: requests answered 200). */
 export type LoadRequest =
   | { act: 'upstream' }
   | { act: 'drive', port: number, aims: Aim[], requests: number, forMs: number }
@@ -40,7 +40,7 @@ parentPort?.on('message', (req: LoadRequest) => {
   void answer(req).then((value) => { parentPort?.postMessage({ value } satisfies LoadReply) })
 })
 
-/** One keep-alive connection sending requests one after another; resolves with how many were answered. */
+/** One keep-alive connection sending requests one after another; resolves with how many were answered 200. */
 function drive (port: number, aim: Aim, next: () => number, sockets: Set<tls.TLSSocket>): Promise<number> {
   return new Promise((resolve) => {
     let answered = 0
@@ -65,8 +65,9 @@ function drive (port: number, aim: Aim, next: () => number, sockets: Set<tls.TLS
     socket.on('data', (chunk: string) => {
       got += chunk
       if (!responseComplete(got)) return
+      // Only a 200 warmed the path a request takes through a working route (a 404 or 502 warms the error path).
+      if (got.startsWith('HTTP/1.1 200 ')) answered++
       got = ''
-      answered++
       send()
     })
     socket.on('error', () => {})

@@ -52,7 +52,9 @@ export async function warmUp (table: RoutingTable, requests: number): Promise<Wa
       const plane = createDataPlane(warm.table, { exclusive: true })
       try {
         const port = (await plane.listen()).https.port
-        done += await load.ask({ act: 'drive', port, aims: warm.aims, requests: Math.ceil(requests / 2), forMs: deadline - performance.now() })
+        // Half the requests and at most half the time left each: a slow first round must not leave the second none.
+        const share = round === 0 ? Math.floor(requests / 2) : requests - Math.floor(requests / 2)
+        done += await load.ask({ act: 'drive', port, aims: warm.aims, requests: share, forMs: (deadline - performance.now()) / (2 - round) })
       } finally {
         await plane.drain(0)
       }
@@ -66,20 +68,33 @@ export async function warmUp (table: RoutingTable, requests: number): Promise<Wa
 /** The worker thread running warmup-load.ts: one question at a time, each answered with a number. */
 class LoadThread {
   #thread = new Worker(new URL('./warmup-load.js', import.meta.url))
+  /** Why the thread stopped, once it has: an 'error' between two questions is kept for the next one, never thrown at the worker. */
+  #failed: Error | null = null
 
+  constructor () {
+    this.#thread.on('error', (err) => { this.#failed ??= err })
+    this.#thread.on('exit', (code) => { this.#failed ??= new Error(`warm-up thread exited (${code})`) })
+  }
+
+  /** Sends one request to the thread; resolves with its answer, rejects if the thread fails or exits first. */
   ask (req: LoadRequest): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onMessage = (reply: LoadReply): void => { done(); resolve(reply.value) }
-      const onError = (err: Error): void => { done(); reject(err) }
-      const onExit = (code: number): void => { done(); reject(new Error(`warm-up thread exited (${code})`)) }
-      const done = (): void => {
-        this.#thread.off('message', onMessage).off('error', onError).off('exit', onExit)
+      if (this.#failed !== null) {
+        reject(this.#failed)
+        return
       }
-      this.#thread.on('message', onMessage).on('error', onError).on('exit', onExit)
+      const onMessage = (reply: LoadReply): void => { done(); resolve(reply.value) }
+      const onStop = (): void => { done(); reject(this.#failed ?? new Error('warm-up thread stopped')) }
+      const done = (): void => {
+        this.#thread.off('message', onMessage).off('error', onStop).off('exit', onStop)
+      }
+      // Registered after the constructor's listeners, so #failed is set when these run.
+      this.#thread.on('message', onMessage).on('error', onStop).on('exit', onStop)
       this.#thread.postMessage(req)
     })
   }
 
+  /** Stops the thread (its upstream and any socket left with it). */
   async close (): Promise<void> {
     await this.#thread.terminate()
   }

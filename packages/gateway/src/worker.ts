@@ -1,8 +1,8 @@
 // Entry point of a cluster worker. It does nothing until the primary sends a
-// routing table: only then does it warm up (warmup.ts), build its data plane
-// and listen, so a worker never serves without a validated config, nor cold.
-// Afterwards it swaps tables, replaces ticket keys, answers metric requests
-// and drains on command.
+// routing table: only then does it build its data plane, warm up if
+// GATEHOUSE_WARMUP asks (warmup.ts), and listen, so a worker never serves
+// without a validated config. Afterwards it swaps tables, replaces ticket
+// keys, answers metric requests and drains on command.
 import cluster from 'node:cluster'
 import { getHeapStatistics } from 'node:v8'
 import type { RoutingTable } from '@gatehouse/config'
@@ -17,14 +17,11 @@ const log = createLogger(`worker-${slot}`)
 const metrics = createWorkerMetrics(slot)
 let plane: DataPlane | null = null
 let draining = false
-// Set while the first table is being warmed up and served: a table sent meanwhile (a reload) is applied once listening.
-let starting = false
-let sentWhileStarting: Extract<ToWorker, { act: 'table' }> | null = null
 // Requests sent through the private warm-up plane before listening; 0 (the
 // default) skips it. Opt-in: it makes a fresh worker fast at once, but leaves
 // the compiled code ~3% more instructions per request than traffic alone
 // would (README "Warm-up").
-const warmupRequests = parseCount(process.env.GATEHOUSE_WARMUP, 0)
+const warmupRequests = Math.floor(parseCount(process.env.GATEHOUSE_WARMUP, 0))
 
 function send (msg: ToPrimary): void {
   if (process.send !== undefined && process.connected) process.send(msg)
@@ -36,18 +33,16 @@ async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void>
     swapTo(plane, msg)
     return
   }
-  if (starting) {
-    sentWhileStarting = msg
-    return
-  }
-  starting = true
   const opts = {
     metrics,
     log: (entry: Record<string, unknown>) => { log('warn', String(entry.msg ?? 'data plane event'), entry) },
     ...(msg.ticketKeys !== null ? { ticketKeys: msg.ticketKeys } : {})
   }
-  // Built before the warm-up: the objects it creates are what the warmed code sees afterwards.
+  // Built before the warm-up, and the worker's plane from here on: a reload or
+  // new ticket keys arriving during the warm-up apply to it at once, and the
+  // warmed code meets the objects it will serve with.
   const p = createDataPlane(msg.table as RoutingTable, opts)
+  plane = p
   if (warmupRequests > 0) {
     try {
       const w = await warmUp(msg.table, warmupRequests)
@@ -58,13 +53,8 @@ async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void>
     }
   }
   if (draining) return
-  plane = p
   const addr = await p.listen()
   send({ act: 'listening', https: addr.https.port, http: addr.http?.port ?? null })
-  starting = false
-  const later = sentWhileStarting
-  sentWhileStarting = null
-  if (later !== null && !draining) swapTo(p, later)
 }
 
 function swapTo (p: DataPlane, msg: Extract<ToWorker, { act: 'table' }>): void {
