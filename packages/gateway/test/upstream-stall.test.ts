@@ -3,7 +3,8 @@
 // (nginx's proxy_read_timeout), on the fast path (plain-HTTP upstream) and on
 // the node:http path (HTTPS upstream, undici's bodyTimeout). A body that keeps
 // moving is never cut however long it takes, and neither is one the client
-// is slow to read (the upstream is paused then: its silence is the gateway's).
+// is slow to read (the upstream is paused then: its silence is the gateway's),
+// nor an early answer whose upstream waits for an upload that still moves.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import net from 'node:net'
@@ -14,22 +15,37 @@ import { makePki, makeTable, type Pki } from './helpers.js'
 const test = suite('upstream-stall')
 const TIMEOUT_MS = 300
 const BIG = 24 * 1024 * 1024
+const UPLOAD = 1000
 
 /** What the upstream saw: when its sockets closed, by the last request path each carried. */
 interface Scripted { port: number, closedAt: Map<string, number>, close(): void }
 
 // /stall: head + 10 of 100 body bytes, then silence. /drip: 10 bytes every 100 ms
 // (1 s of body against a 300 ms timeout). /big: BIG bytes written at once.
+// POST /late: head + 10 bytes at once (an early answer), the other 90 once the
+// whole upload (UPLOAD bytes) has arrived.
 // Requests on one connection are answered in turn (the gateway reuses it).
 function onRequest (socket: net.Socket, closedAt: Map<string, number>): void {
   let head = ''
   let path = ''
+  let uploadLeft = 0
   socket.once('close', () => { closedAt.set(path, Date.now()) })
   const onData = (b: Buffer): void => {
+    if (uploadLeft > 0) {
+      uploadLeft -= b.length
+      if (uploadLeft <= 0) socket.write('x'.repeat(90))
+      return
+    }
     head += b.toString('latin1')
     if (!head.includes('\r\n\r\n')) return
-    path = /^GET (\S+)/.exec(head)?.[1] ?? ''
+    path = /^[A-Z]+ (\S+)/.exec(head)?.[1] ?? ''
+    const early = head.slice(head.indexOf('\r\n\r\n') + 4).length
     head = ''
+    if (path === '/late') {
+      uploadLeft = UPLOAD - early
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n' + 'x'.repeat(10))
+      return
+    }
     if (path === '/big') {
       socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${BIG}\r\n\r\n`)
       socket.write(Buffer.alloc(BIG, 120))
@@ -153,5 +169,26 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
     assert.is(r.bodyBytes, BIG)
   })
 }
+
+test('fast path: an early answer waiting for a slow upload is not cut while the upload moves', async () => {
+  // 10 chunks of 100 bytes 100 ms apart: the answer's body is silent for ~1 s against a 300 ms timeout.
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'fast.test', ca: pki.caPem })
+  await new Promise<void>((resolve) => { socket.once('secureConnect', resolve) })
+  const chunks: Buffer[] = []
+  socket.on('data', (b: Buffer) => { chunks.push(b) })
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
+  socket.write(`POST /late HTTP/1.1\r\nhost: fast.test\r\ncontent-length: ${UPLOAD}\r\n\r\n`)
+  for (let i = 0; i < UPLOAD / 100 && !socket.destroyed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    socket.write('u'.repeat(100))
+  }
+  // The gateway closes after an early answer (the upload's end is not waited for twice); bounded anyway.
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 3000))])
+  socket.destroy()
+  const all = Buffer.concat(chunks).toString('latin1')
+  assert.match(all, /^HTTP\/1\.1 200 /, all.slice(0, 60))
+  assert.is(all.length - all.indexOf('\r\n\r\n') - 4, 100, 'the whole answer, its last 90 bytes sent after the upload ended')
+})
 
 test.run()
