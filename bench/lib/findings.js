@@ -274,17 +274,19 @@ export const FINDINGS = [
     '(`/proc/PID/task/*/stat`): the workers\' main threads used what they use warm (1.31 vs 1.35 s), but their other threads 530 ms ' +
     'against 120 ms warm (the relay 130 vs 60); `perf record` of those threads: TurboFan (`GraphReducer`, register allocation) and ' +
     'concurrent marking. So the cold cost is V8 compiling the hot path on the core the requests need. 6,000 requests at 2,000 req/s ' +
-    'before the measured second removed it (first 0.5 s 108–131 ms, the relay 112–133). **Fix (opt-in):** `GATEHOUSE_WARMUP=N` sends N ' +
-    'requests through a private copy of each worker\'s data plane before it listens (`packages/gateway/src/warmup.ts`, README ' +
+    'before the measured second removed it (first 0.5 s 108–131 ms, the relay 112–133). **Fix:** each worker sends `GATEHOUSE_WARMUP` requests (default 4000) ' +
+    'through a private copy of its data plane before it listens (`packages/gateway/src/warmup.ts`, README ' +
     '"Warm-up"). Two traps on the way, both in `--log-code --log-deopt` / `--trace-deopt` output: tearing the private plane down ' +
     'changed fields every plane starts with (`draining`, a pool\'s `retired`), and V8 discarded the hot functions compiled against them ' +
     '("code dependencies": `nextRequest`, `onResponseHead`, `forwardBody`, `FastExchange`), so the warm-up runs two rounds on two planes; ' +
     'and a response header set without `Date` left its branch uncompiled. **Bought:** first 0.5 s p99 143 ms (the relay 148–153 in the ' +
-    'same run), background-thread CPU in the first 2 s 550 → 130 ms. **Cost, why opt-in:** `node bench/instructions.mjs` afterwards ' +
-    '(3 runs each): 67.0–67.3k instructions per request without a warm-up; 73.5–73.8k with the warm-up\'s client and upstream in the ' +
-    'worker\'s own isolate (their sockets made Node\'s stream code megamorphic: `KeyedLoadIC_Megamorphic` 0.5k → 2.4k per request, in ' +
-    '`onStreamRead`, `writeOrBuffer`, `onWriteComplete`); 69.8–70.7k with them in a worker thread; 69.0–69.4k with plain GETs only ' +
-    '(+3%, not traced further). The RSS bar: 153 MB (shared pages once) with it and 158 without, in the same standalone stream run ' +
+    'same run), background-thread CPU in the first 2 s 550 → 130 ms. **Cost afterwards:** `node bench/instructions.mjs` ' +
+    '(one connection, 3 runs each): 67.0–67.3k instructions per request without a warm-up; 73.5–73.8k with the warm-up\'s client and ' +
+    'upstream in the worker\'s own isolate (their sockets made Node\'s stream code megamorphic: `KeyedLoadIC_Megamorphic` 0.5k → 2.4k ' +
+    'per request, in `onStreamRead`, `writeOrBuffer`, `onWriteComplete`); 69.8–70.7k with them in a worker thread; 69.0–69.4k with ' +
+    'plain GETs only. But one connection is an idealized start: with 4 s of `wrk -c50` before the count (scratch `/tmp/vg/vg2.mjs`), ' +
+    '68.9–72.9k without a warm-up and 69.0–70.9k with one: many connections of real traffic leave the same megamorphic state, so the ' +
+    'warm-up is on by default. The RSS bar: 153 MB (shared pages once) with it and 158 without, in the same standalone stream run ' +
     '(`node bench/run --only stream --targets gatehouse-n`; that standalone run also gave 158 MB for the build before this session, ' +
     'where the full runs measure ~120 MB). **Also this session:** net\'s `resume()` on the client after each answer and on each ' +
     'released upstream socket cost a megamorphic load per call; both are resumed only when paused: 68.2k → 67.1k instructions per ' +

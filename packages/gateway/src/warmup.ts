@@ -16,7 +16,8 @@
 // sockets would be shapes that real traffic never brings, and Node's stream
 // code, compiled for all of them, cost 9% more instructions per request
 // afterwards (bench/instructions.mjs: 73.6k against 67.1k without a warm-up;
-// 69.2k with the thread). Opt-in for that remaining cost (README "Warm-up").
+// 69.2k with the thread, which is also what 50 connections of real traffic
+// leave without any warm-up: README "Warm-up").
 import { Worker } from 'node:worker_threads'
 import net from 'node:net'
 import type { CompiledApi, RoutingTable } from '@gatehouse/config'

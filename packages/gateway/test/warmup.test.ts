@@ -1,7 +1,7 @@
 // A worker's warm-up (warmup.ts): every worker sends its requests through a
 // private plane before it listens, and none of them reaches the configured
 // upstreams, the metrics or the access log. A table sent while a respawned
-// worker warms up is the one it serves. It is off unless GATEHOUSE_WARMUP asks.
+// worker warms up is the one it serves. GATEHOUSE_WARMUP=0 turns it off.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -36,12 +36,12 @@ async function start (name: string, env: NodeJS.ProcessEnv, apis = [{ name: 'one
 const warmedUp = (gw: Running): Array<Record<string, unknown>> => gw.json().filter((l) => l.msg === 'warmed up')
 const accessLines = (gw: Running): number => gw.lines.filter((l) => l.includes('"request_id"')).length
 
-test('both workers warm up before the gateway is ready, and nothing of it shows', async () => {
-  const { gw, https, admin } = await start('quiet', { GATEHOUSE_WARMUP: '1000' })
+test('by default both workers warm up before the gateway is ready, and nothing of it shows', async () => {
+  const { gw, https, admin } = await start('quiet', { GATEHOUSE_WARMUP: '' })
   try {
     const warm = warmedUp(gw)
     assert.is(warm.length, 2, gw.lines.slice(-20).join('\n'))
-    assert.equal(warm.map((l) => l.requests), [1000, 1000], 'every warm-up request was answered')
+    assert.equal(warm.map((l) => l.requests), [4000, 4000], 'every warm-up request was answered 200')
     const ready = gw.lines.findIndex((l) => l.includes('gatehouse ready'))
     assert.ok(gw.lines.findIndex((l) => l.includes('"warmed up"')) < ready, 'warmed up before ready')
     assert.is(ctx.up.hits(), 0, 'the configured upstream saw none of it')
@@ -91,8 +91,8 @@ test('a table sent while a respawned worker warms up is the one it serves', asyn
   }
 })
 
-test('without GATEHOUSE_WARMUP the workers start without it', async () => {
-  const { gw, https } = await start('cold', { GATEHOUSE_WARMUP: '' })
+test('GATEHOUSE_WARMUP=0 starts the workers without it', async () => {
+  const { gw, https } = await start('cold', { GATEHOUSE_WARMUP: '0' })
   try {
     assert.is(warmedUp(gw).length, 0)
     assert.is((await get(https, 'api.test.localhost', '/y', { ca: ctx.ca })).status, 200)
