@@ -262,12 +262,14 @@ export const FINDINGS = [
     'target met. Over the four full runs since 12:36 that day (two in the session before, two in this one) Gatehouse met the relay\'s next-best target once. The ' +
     'session\'s review then gave the byte cursor the text cursor\'s field name and value (`ByteLines.name`, `value()`) and stopped ' +
     'timers through `rearm` with length 0: `node bench/instructions.mjs`, 3 interleaved runs per build, without the periodic timers, ' +
-    '67.3 / 67.9 / 68.3k instructions per request before and 68.6 / 68.2 / 68.1k after: no change. **The fifth session\'s full run** ' +
-    '(the run below, 17:08, build 595ba02 with the warm-up off, its default; a fast phase of the machine: nginx 40.2k req/s keep-alive, ' +
-    'so the latency rate was 16,259 req/s): Gatehouse +50.7 ms at 72–76% of its core, the relay +55.0 at 55–66% (next-best ≤ 56.0 ms: ' +
-    '**met**), the Node floor +25.8 (≤ 26.8: missed by 23.9), nginx +50.0 at 42–52%, HAProxy +9.7. Over the five full runs since 12:36 ' +
-    'that day Gatehouse met the relay\'s next-best target twice and the floor\'s never; nginx\'s own added p99 in them: +28.4 (13:12), ' +
-    '+18.6 (14:38), +24.6 (15:15) and +50.0 ms (this run).',
+    '67.3 / 67.9 / 68.3k instructions per request before and 68.6 / 68.2 / 68.1k after: no change. **The fifth session\'s two full runs** (a fast phase of the machine: nginx 40–42k req/s ' +
+    'keep-alive, so the latency rate was 16,259 and 16,634 req/s). At 17:08 (595ba02, the warm-up off): Gatehouse +50.7 ms at 72–76% ' +
+    'of its core, the relay +55.0 at 55–66% (next-best ≤ 56.0 ms: **met**), the Node floor +25.8 (≤ 26.8: missed by 23.9), nginx +50.0, ' +
+    'HAProxy +9.7. At 17:54 (ed8ef92, the warm-up on by default; the run below): Gatehouse +45.3 ms, the relay +58.7 (next-best ≤ 59.7: ' +
+    '**met**), the floor +33.8 (≤ 34.8: missed by 10.5), nginx +16.6, HAProxy +34.9; many-apis measured 0.87× in that run and 0.95× ' +
+    '(0.92× with `GATEHOUSE_WARMUP=0`) rerun alone at once (`node bench/run --only many-apis --targets gatehouse-n`). Over the six ' +
+    'full runs since 12:36 that day Gatehouse met the relay\'s next-best target three times and the floor\'s never; nginx\'s own added ' +
+    'p99 in them: +28.4 (13:12), +18.6 (14:38), +24.6 (15:15), +50.0 (17:08) and +16.6 ms (17:54).',
   '- **Cold start (fifth session, 2026-11-29 evening; outside the runner, which warms every target).** A fresh gateway at 14,000 ' +
     'req/s (2 workers on one core, the load\'s 50 connections opened at t = 0, per-250 ms p99 of the built-in client, scratch harness ' +
     '`/tmp/cold/tl.mjs`): 0.3–0.65 s for 1.25–4 s, the relay 0.1–0.25 s for 0.5–0.75 s. **Found:** per-thread CPU over the first 2 s ' +
