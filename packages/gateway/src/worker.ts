@@ -16,6 +16,7 @@ const slot = Number(process.env.GATEHOUSE_WORKER_SLOT ?? 0)
 const log = createLogger(`worker-${slot}`)
 const metrics = createWorkerMetrics(slot)
 let plane: DataPlane | null = null
+let listening = false
 let draining = false
 // Requests sent through the private warm-up planes before listening; 0 skips
 // the warm-up (README "Warm-up").
@@ -28,6 +29,8 @@ function send (msg: ToPrimary): void {
 async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void> {
   if (draining) return
   if (plane !== null) {
+    // A reload that reached a worker still warming up (a respawn during a reload): served from the start.
+    if (!listening) log('info', 'config changed during the warm-up; serving the new one', { version: msg.table.version.slice(0, 12) })
     swapTo(plane, msg)
     return
   }
@@ -52,6 +55,7 @@ async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void>
   }
   if (draining) return
   const addr = await p.listen()
+  listening = true
   send({ act: 'listening', https: addr.https.port, http: addr.http?.port ?? null })
 }
 

@@ -77,9 +77,7 @@ test('a table sent while a respawned worker warms up is the one it serves', asyn
     gw.proc.kill('SIGHUP')
     await gw.waitFor((l) => l.includes('reloaded ('))
     await until(() => warmedUp(gw).length === 3, 15_000)
-    const reloaded = gw.lines.findIndex((l) => l.includes('reloaded ('))
-    const respawnWarm = gw.lines.findIndex((l, i) => i > reloaded && l.includes('"warmed up"'))
-    assert.ok(respawnWarm > reloaded, 'the reload reached the respawned worker during its warm-up')
+    assert.ok(gw.lines.some((l) => l.includes('config changed during the warm-up')), 'the reload reached the respawned worker during its warm-up')
     await until(async () => (await adminGet(admin, '/readyz')).status === 200, 10_000)
     // Fresh connections land on either worker: every one must know the new API.
     const statuses: number[] = []
