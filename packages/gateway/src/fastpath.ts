@@ -120,7 +120,6 @@ function clientTimer (conn: FastConn, ms: number): void {
   conn.timerMs = ms
 }
 
-
 /** Closes the fast-path connections that have no request in flight (drain). */
 export function closeIdleFast (plane: FastPlane): void {
   for (const conn of plane.fastConnections) {
@@ -548,7 +547,7 @@ class FastExchange implements Answered {
       if (up !== null) upTimer(up, this.route.timeoutMs)
       return 1
     }
-    // The upstream socket's timeout stays armed: from here on it bounds the silence between body reads (onBodyIdle).
+    // The upstream socket's timeout stays armed: from here on it bounds the silence between body reads (onUpTimeout).
     this.upstreamMs = performance.now() - this.upstreamStart
     this.stats.upstreamDuration.observe(this.upstreamMs / 1000)
     if (h.close) this.upReusable = false
@@ -727,25 +726,24 @@ class FastExchange implements Answered {
     this.fail(connectFailed ? 'GH_GATEWAY_UPSTREAM_UNREACHABLE' : 'GH_GATEWAY_UPSTREAM_BROKE')
   }
 
+  // The API's timeout is an idle one while bytes still move (net's socket
+  // timeout was): it is not re-armed per read or write (that would cost every
+  // chunk), so when it fires it waits again if bytes moved since it was armed,
+  // and a stall is answered 1 to 2 timeouts after the last byte. Before the
+  // response head only the upload counts (the head itself has the whole
+  // timeout, as undici's headersTimeout); after it the body coming down counts
+  // too, as nginx's proxy_read_timeout.
   onUpTimeout (): void {
     if (this.finished) return
     const up = this.up
     if (this.resStarted) {
-      if (up !== null && !this.resDone) this.onBodyIdle(up)
+      if (up === null || this.resDone || this.rearmIfMoved(up, true)) return
+      // The head is out: the client connection is closed short of the body's end, as when the upstream dies.
+      this.conn.plane.log({ level: 'warn', msg: 'upstream stalled mid-response', api: this.stats.name, timeout_ms: this.route.timeoutMs, request_id: this.requestId })
+      this.abort()
       return
     }
-    if (up !== null && !up.connecting && !this.reqDone) {
-      // A body still going up: the timeout is an idle one until it has gone
-      // (net's socket timeout was), so it waits again if bytes moved since
-      // the timer was armed: a stall is answered 1 to 2 timeouts after the
-      // last byte went, where a timer re-armed per write would cost every write.
-      const sent = up.bytesWritten
-      if (sent !== this.upSent) {
-        this.upSent = sent
-        upTimer(up, this.route.timeoutMs)
-        return
-      }
-    }
+    if (up !== null && !up.connecting && this.rearmIfMoved(up, false)) return
     if (up !== null && up.connecting) {
       // Never connected: a dead target, handled like a refused connect (marked
       // failed, another target tried, 502) as undici's connect timeout is.
@@ -757,26 +755,18 @@ class FastExchange implements Answered {
   }
 
   /**
-   * The API's timeout fired while the response body comes down: as nginx's
-   * proxy_read_timeout, it bounds the upstream's silence between two reads.
-   * The timer is not re-armed per read (that would cost every chunk): it waits
-   * again if bytes came since it was armed, or if the upstream is paused because
-   * the client is slow to read (that silence is the gateway's), so a stall is
-   * cut 1 to 2 timeouts after the last byte. The head is out: the client
-   * connection is closed short of the body's end, as when the upstream dies.
+   * Re-arms the API timer if the upload (still going up) moved since it was
+   * armed, or with `body`, if the response body came or the upstream is paused
+   * because the client is slow to read (that silence is the gateway's).
    */
-  onBodyIdle (up: Socket): void {
-    const got = up.bytesRead
-    // An early answer while the request body still goes up: the upload moving counts too.
+  rearmIfMoved (up: Socket, body: boolean): boolean {
     const sent = this.reqDone ? this.upSent : up.bytesWritten
-    if (got !== this.upGot || sent !== this.upSent || up.isPaused()) {
-      this.upGot = got
-      this.upSent = sent
-      upTimer(up, this.route.timeoutMs)
-      return
-    }
-    this.conn.plane.log({ level: 'warn', msg: 'upstream stalled mid-response', api: this.stats.name, timeout_ms: this.route.timeoutMs, request_id: this.requestId })
-    this.abort()
+    const got = body ? up.bytesRead : this.upGot
+    if (sent === this.upSent && got === this.upGot && !(body && up.isPaused())) return false
+    this.upSent = sent
+    this.upGot = got
+    upTimer(up, this.route.timeoutMs)
+    return true
   }
 
   brokeUpstream (why: string): void {

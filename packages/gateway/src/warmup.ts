@@ -107,29 +107,20 @@ const MAX_APIS = 16
 const PLAIN: CompiledApi['upstream']['tls'] = { caPem: null, insecureSkipVerify: false, certPem: null, keyPem: null, minVersion: 'TLSv1.2' }
 
 /**
- * The first MAX_APIS APIs that take requests without a client certificate,
- * re-numbered and routed as the compiler lays them out, every target replaced
- * by the private upstream, with their state-keeping policies off (a rate limit
- * shared through Redis must never count a warm-up); only the default
- * certificate (contexts for hundreds cost more than the warm-up saves).
+ * The table with every API's targets replaced by the private upstream and its
+ * state-keeping policies off (a rate limit shared through Redis must never
+ * count a warm-up), its routes as they are; only the default certificate
+ * (contexts for hundreds cost more than the warm-up saves). Requests go to the
+ * first MAX_APIS APIs that take them without a client certificate.
  */
 function warmupTable (table: RoutingTable, target: string): { table: RoutingTable, aims: Aim[] } {
-  const apis: CompiledApi[] = []
-  const hosts: Record<string, Record<string, number>> = {}
-  const wildcards: Record<string, Record<string, number>> = {}
-  const anyHost: Record<string, number> = {}
-  const aims: Aim[] = []
   const cert = table.tls.certificates[table.tls.defaultCertificate] ?? table.tls.certificates[0]
   const certHost = cert?.domains.find((d) => !d.startsWith('*.') && net.isIP(d) === 0) ?? 'localhost'
+  const aims: Aim[] = []
   for (const api of table.apis) {
-    if (apis.length === MAX_APIS) break
+    if (aims.length === MAX_APIS) break
     if (api.auth.type === 'mtls') continue
-    const id = apis.length
-    apis.push({ ...api, id, upstream: { ...api.upstream, targets: [target], tls: PLAIN, healthCheck: null }, rateLimit: null, cache: null })
     const d = api.domain
-    if (d === null) anyHost[api.listenPath] = id
-    else if (d.startsWith('*.')) (wildcards[d.slice(2)] ??= {})[api.listenPath] = id
-    else (hosts[d] ??= {})[api.listenPath] = id
     const host = d === null ? certHost : d.startsWith('*.') ? `warmup.${d.slice(2)}` : d
     aims.push({ host, servername: net.isIP(host) === 0 ? host : undefined, prefix: api.listenPath === '/' ? '/' : `${api.listenPath}/` })
   }
@@ -140,12 +131,8 @@ function warmupTable (table: RoutingTable, target: string): { table: RoutingTabl
       accessLog: table.accessLog === 'off' ? 'off' : '/dev/null',
       tls: { ...table.tls, certificates: cert === undefined ? [] : [cert], exactCerts: {}, wildcardCerts: {}, defaultCertificate: 0, clientCaPem: null },
       redis: null,
-      apis,
-      hosts,
-      wildcards,
-      anyHost
+      apis: table.apis.map((api) => ({ ...api, upstream: { ...api.upstream, targets: [target], tls: PLAIN, healthCheck: null }, rateLimit: null, cache: null }))
     },
     aims
   }
 }
-
