@@ -12,7 +12,7 @@ const table = {
   listen: { https: { host: '127.0.0.1', port: Number(port) }, http: null },
   admin: { host: '127.0.0.1', port: 0 },
   accessLog: process.env.BENCH_ACCESS_LOG ?? 'off',
-  timeouts: { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000 },
+  timeouts: { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000, sendMs: 60_000 },
   tls: {
     minVersion: 'TLSv1.2',
     ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',

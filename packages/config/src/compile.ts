@@ -159,7 +159,7 @@ export function compile (config: Config, sources: Sources): RoutingTable {
     },
     admin: { host: config.admin.host, port: config.admin.port },
     accessLog: config.access_log,
-    timeouts: { headersMs: config.timeouts.headers, keepAliveMs: config.timeouts.keep_alive, requestMs: config.timeouts.request },
+    timeouts: { headersMs: config.timeouts.headers, keepAliveMs: config.timeouts.keep_alive, requestMs: config.timeouts.request, sendMs: config.timeouts.send },
     tls: {
       minVersion: config.tls.min_version,
       ciphers: config.tls.ciphers ?? DEFAULT_CIPHERS,

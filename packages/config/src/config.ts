@@ -72,7 +72,7 @@ export interface Config {
   /** `stdout`, `off`, or an absolute path. */
   access_log: string
   /** all ms */
-  timeouts: { headers: number, keep_alive: number, request: number }
+  timeouts: { headers: number, keep_alive: number, request: number, send: number }
   tls: {
     min_version: 'TLSv1.2' | 'TLSv1.3'
     ciphers: string | null

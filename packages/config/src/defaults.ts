@@ -24,7 +24,8 @@ export const DEFAULTS = {
     timeouts: {
       headers: '10s', //                  the whole request head (duration)
       keep_alive: '5s', //                idle time between requests on one connection (duration)
-      request: '5m' //                    the whole request incl. body (duration; 0 = no limit)
+      request: '5m', //                   the whole request incl. body (duration; 0 = no limit)
+      send: '60s' //                      a client that takes none of the response for this long is closed (duration; 0 = no limit)
     },
     tls: {
       min_version: 'TLSv1.2', //          lowest protocol version accepted

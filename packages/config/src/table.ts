@@ -27,6 +27,8 @@ export interface ClientTimeouts {
   keepAliveMs: number
   /** The whole request, body included; 0 = no limit. */
   requestMs: number
+  /** A client that takes none of a response for this long is closed (nginx's send_timeout); 0 = no limit. */
+  sendMs: number
 }
 
 /** One certificate the TLS listener can present. */

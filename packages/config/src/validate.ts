@@ -54,10 +54,10 @@ export function validate (root: SNode, c: Checker): Config | null {
   const accessLogRaw = c.text(get('access_log'), 'access_log', 'access_log: stdout')
   const accessLog = accessLogRaw === null ? null : accessLogRaw === 'stdout' || accessLogRaw === 'off' ? accessLogRaw : c.filePath(get('access_log'), 'access_log', 'access_log: /var/log/gatehouse/access.log')
 
-  const timeoutsF = c.map(get('timeouts'), 'timeouts', ['headers', 'keep_alive', 'request'], '{ headers: 10s, keep_alive: 5s, request: 5m }')
+  const timeoutsF = c.map(get('timeouts'), 'timeouts', ['headers', 'keep_alive', 'request', 'send'], '{ headers: 10s, keep_alive: 5s, request: 5m, send: 60s }')
   const timeouts = timeoutsF === null
     ? null
-    : { headers: c.duration(timeoutsF.get('headers') as SNode, 'timeouts.headers', 1), keep_alive: c.duration(timeoutsF.get('keep_alive') as SNode, 'timeouts.keep_alive'), request: c.duration(timeoutsF.get('request') as SNode, 'timeouts.request') }
+    : { headers: c.duration(timeoutsF.get('headers') as SNode, 'timeouts.headers', 1), keep_alive: c.duration(timeoutsF.get('keep_alive') as SNode, 'timeouts.keep_alive'), request: c.duration(timeoutsF.get('request') as SNode, 'timeouts.request'), send: c.duration(timeoutsF.get('send') as SNode, 'timeouts.send') }
 
   const tls = validateTls(c, get('tls'))
 

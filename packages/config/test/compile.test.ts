@@ -88,7 +88,7 @@ test('top-level fields: workers auto resolved, scheduling, reload, listeners, ti
   assert.equal([t.scheduling, t.reloadWatch, t.shutdownTimeoutMs, t.accessLog, t.redis], ['os', false, 30_000, 'stdout', null])
   assert.equal(t.listen, { https: { host: '0.0.0.0', port: 8443 }, http: null })
   assert.equal(t.admin, { host: '127.0.0.1', port: 9090 })
-  assert.equal(t.timeouts, { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000 })
+  assert.equal(t.timeouts, { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000, sendMs: 60_000 })
   assert.is(t.source, join(dir, 'gatehouse.yaml'))
   assert.ok(Math.abs(t.compiledAt - Date.now()) < 60_000)
 })

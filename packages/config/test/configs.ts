@@ -31,6 +31,7 @@ timeouts:
   headers: 7s
   keep_alive: 4s
   request: 0
+  send: 90s
 tls:
   min_version: TLSv1.3
   ciphers: ECDHE-ECDSA-AES128-GCM-SHA256
@@ -117,7 +118,7 @@ listen:
   https: { host: 127.0.0.1, port: 0 }
   http: { port: 8080 }
 admin: { port: 9091 }
-timeouts: { headers: 10s, keep_alive: 5s, request: 5m }
+timeouts: { headers: 10s, keep_alive: 5s, request: 5m, send: 60s }
 tls:
   certificates:
     - cert_file: site.pem

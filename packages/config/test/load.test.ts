@@ -33,7 +33,7 @@ test('every DESIGN.md key is accepted, with units converted and paths made absol
   assert.equal(c.listen, { https: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 8081, redirect_https: false } })
   assert.equal(c.admin, { host: '127.0.0.1', port: 9091 })
   assert.is(c.access_log, join(dir, 'logs/access.log'))
-  assert.equal(c.timeouts, { headers: 7000, keep_alive: 4000, request: 0 })
+  assert.equal(c.timeouts, { headers: 7000, keep_alive: 4000, request: 0, send: 90_000 })
   assert.is(c.tls.min_version, 'TLSv1.3')
   assert.is(c.tls.ciphers, 'ECDHE-ECDSA-AES128-GCM-SHA256')
   assert.equal(c.tls.certificates, [{ cert_file: join(dir, 'site.pem'), key_file: join(dir, 'site-key.pem'), key_passphrase_file: null, domains: ['*.tyk.localhost'] }])
@@ -80,7 +80,7 @@ test('DEFAULTS, as one literal', () => {
       listen: { https: { host: '0.0.0.0', port: 8443 }, http: null },
       admin: { host: '127.0.0.1', port: 9090 },
       access_log: 'stdout',
-      timeouts: { headers: '10s', keep_alive: '5s', request: '5m' },
+      timeouts: { headers: '10s', keep_alive: '5s', request: '5m', send: '60s' },
       tls: { min_version: 'TLSv1.2', ciphers: null, certificates: [], default_certificate: null, client_ca_file: null, session_tickets: true },
       redis: null,
       apis: []
@@ -128,7 +128,7 @@ test('a minimal file gets every default', () => {
   assert.equal(c.listen, { https: { host: '0.0.0.0', port: 8443 }, http: null })
   assert.equal(c.admin, { host: '127.0.0.1', port: 9090 })
   assert.is(c.access_log, 'stdout')
-  assert.equal(c.timeouts, { headers: 10_000, keep_alive: 5000, request: 300_000 })
+  assert.equal(c.timeouts, { headers: 10_000, keep_alive: 5000, request: 300_000, send: 60_000 })
   assert.is(c.tls.min_version, 'TLSv1.2')
   assert.is(c.tls.ciphers, null)
   assert.is(c.tls.certificates[0]?.domains, null)

@@ -63,6 +63,14 @@ export class FastConn {
   timerMs = 0
   /** No request has started yet: its timeout is the headers timeout, answered 408. */
   fresh = true
+  /** The timer is the send timeout (timeouts.send): a response waits for the client to take it. */
+  sending = false
+  /** A write found the client's queue over its high-water mark and no drain came since: the next request waits for one. */
+  full = false
+  /** The client's drains so far, and the count and queued length when the send timer was armed (progress is either moving). */
+  drains = 0
+  sendDrains = 0
+  sendLeft = 0
   /** The slab whose reserved region the next read lands in (else the shared scratch, client-read.ts); held until that read has been handled or the connection closed. */
   region: Slab | null = null
   /** The client's address for X-Forwarded-For, read once: net's getter checks the handle on every call. */
@@ -118,6 +126,22 @@ function rearm<T> (timer: NodeJS.Timeout | null, armedMs: number, ms: number, fn
 function clientTimer (conn: FastConn, ms: number): void {
   conn.timer = rearm(conn.timer, conn.timerMs, ms, onClientTimer, conn)
   conn.timerMs = ms
+  conn.sending = false
+}
+
+// A response the client is slow to take (its write queue full, or bytes still
+// queued when the keep-alive timer fires) is bounded by timeouts.send, as
+// nginx's send_timeout: armed once, and when it fires it waits again if the
+// client took anything meanwhile (a drain, or a queued write completed), so a
+// client that takes nothing is cut one to two timeouts after the last write
+// it took. Nothing runs per write.
+function sendTimer (conn: FastConn): void {
+  const t = conn.plane.current.table.timeouts
+  // timeouts.send 0 (no limit) still looks again each keep-alive interval, to start keep-alive once all is taken.
+  clientTimer(conn, t.sendMs > 0 ? t.sendMs : t.keepAliveMs)
+  conn.sending = true
+  conn.sendDrains = conn.drains
+  conn.sendLeft = conn.socket.writableLength
 }
 
 /** Closes the fast-path connections that have no request in flight (drain). */
@@ -207,8 +231,10 @@ function clientData (socket: TLSSocket, chunk: Buffer): void {
   }
   if (conn.closeAfter) return
   conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk])
-  if (ex !== null) {
-    // A pipelined request: it waits until the current response has ended.
+  if (ex !== null || conn.full) {
+    // A pipelined request waits until the current response has ended, and any
+    // request until the client has taken the answers before it: a client that
+    // sends without reading never makes the gateway queue more than one answer.
     socket.pause()
     return
   }
@@ -216,8 +242,15 @@ function clientData (socket: TLSSocket, chunk: Buffer): void {
 }
 
 function onClientDrain (this: TLSSocket): void {
-  const ex = connOf(this).ex
-  if (ex !== null && ex.up !== null) {
+  const conn = connOf(this)
+  conn.drains++
+  conn.full = false
+  const ex = conn.ex
+  if (ex === null) {
+    if (conn.pending !== null) setImmediate(resumeConn, conn)
+    return
+  }
+  if (ex.up !== null) {
     // Resumed after a pause that may have lasted the whole interval: the next
     // stall check waits again instead of counting the pause as silence.
     ex.upGot = -1
@@ -229,6 +262,15 @@ function onClientTimer (conn: FastConn): void {
   const socket = conn.socket
   if (conn.handedOff || socket.destroyed) return
   const ex = conn.ex
+  if (ex !== null && !ex.reqDone) {
+    ex.requestTimedOut()
+    return
+  }
+  // An answer still going out is not idle: the keep-alive timer counts from its last byte taken.
+  if (conn.sending || socket.writableLength > 0) {
+    onSendTimer(conn)
+    return
+  }
   if (ex === null) {
     if (conn.fresh) {
       // No whole request head within timeouts.headers: the 408 node:http answers there.
@@ -238,9 +280,26 @@ function onClientTimer (conn: FastConn): void {
     }
     // Keep-alive idle timeout: closed without a word, as node:http does.
     socket.destroy()
+  }
+}
+
+function onSendTimer (conn: FastConn): void {
+  const socket = conn.socket
+  const left = socket.writableLength
+  const t = conn.plane.current.table.timeouts
+  if (left === 0) {
+    // All taken: idle from here (or the exchange goes on, and its next full queue arms the timer again).
+    clientTimer(conn, t.keepAliveMs)
     return
   }
-  if (!ex.reqDone) ex.requestTimedOut()
+  if (!conn.sending || t.sendMs === 0 || conn.drains !== conn.sendDrains || left !== conn.sendLeft) {
+    sendTimer(conn)
+    return
+  }
+  const ex = conn.ex
+  conn.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: conn.timerMs, queued_bytes: left, request_id: ex === null ? undefined : ex.requestId })
+  if (ex !== null) ex.abort()
+  socket.destroy()
 }
 
 function onClientEnd (this: TLSSocket): void {
@@ -600,7 +659,7 @@ class FastExchange implements Answered {
       client.write(b)
       const more = client.write('\r\n', 'latin1')
       client.uncork()
-      if (!more) (this.up as Socket).pause()
+      if (!more) this.clientFull()
       return
     }
     let take: number
@@ -629,8 +688,17 @@ class FastExchange implements Answered {
     } else if (chunk !== null) {
       more = client.write(chunk)
     }
-    if (!more) (this.up as Socket).pause()
+    if (!more) this.clientFull()
     if (this.resDone) this.endResponse()
+  }
+
+  /** The client's write queue is full: the upstream waits for its drain, and the send timer for it to take anything. */
+  clientFull (): void {
+    ;(this.up as Socket).pause()
+    const conn = this.conn
+    conn.full = true
+    // While the body still goes up, the request timeout is the connection's timer.
+    if (!conn.sending && this.reqDone) sendTimer(conn)
   }
 
   /** Writes the client head alone (no body bytes came with it). */
@@ -673,13 +741,16 @@ class FastExchange implements Answered {
     if (conn.closeAfter || conn.plane.draining) {
       // Like node:http: end, then destroy once flushed, so a client that keeps
       // its half open does not hold the socket; one that reads nothing is
-      // destroyed by the keep-alive timer.
+      // closed by the send timer the keep-alive timer turns into (onClientTimer).
       clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
       client.destroySoon()
       return
     }
     clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
-    if (conn.pending !== null) setImmediate(resumeConn, conn)
+    // A request already read waits for the client's drain if its queue is full (onClientDrain).
+    if (conn.pending !== null) {
+      if (!conn.full) setImmediate(resumeConn, conn)
+    }
     // Most answers end with the client never paused; net's resume() would
     // still cost a megamorphic load per request (its kBuffer check).
     else if (client.isPaused()) client.resume()

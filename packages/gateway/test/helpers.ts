@@ -91,7 +91,7 @@ export interface TableSpec {
   sessionTickets?: boolean
   http?: { redirectHttps: boolean } | null
   accessLog?: string
-  timeouts?: { headersMs: number, keepAliveMs: number, requestMs: number }
+  timeouts?: { headersMs: number, keepAliveMs: number, requestMs: number, sendMs?: number }
 }
 
 // Mozilla "intermediate" TLS 1.2 suites: ECDHE + AEAD only.
@@ -163,7 +163,7 @@ export function makeTable (spec: TableSpec): RoutingTable {
     },
     admin: { host: '127.0.0.1', port: 0 },
     accessLog: spec.accessLog ?? 'off',
-    timeouts: spec.timeouts ?? { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000 },
+    timeouts: { headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000, sendMs: 60_000, ...spec.timeouts },
     tls: {
       minVersion: spec.minVersion ?? 'TLSv1.2',
       ciphers: SAFE_CIPHERS,

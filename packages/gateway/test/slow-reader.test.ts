@@ -1,0 +1,178 @@
+// A client slow to take its responses, on the fast path (plain-HTTP upstream)
+// and the node:http path (HTTPS upstream): `timeouts.send` (nginx's
+// send_timeout) closes a client that takes nothing for that long, and the
+// upstream connection with it; one that keeps taking bytes is never cut; an
+// answer still queued for the client is not cut by the keep-alive timer; and
+// a client that sends requests without reading the answers never makes the
+// gateway queue more than about one answer (node:http stops parsing then too).
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import net from 'node:net'
+import tls from 'node:tls'
+import { createDataPlane, type DataPlane } from '@gatehouse/gateway'
+import { makePki, makeTable, type Pki } from './helpers.js'
+
+const test = suite('slow-reader')
+const SEND_MS = 400
+const BIG = 32 * 1024 * 1024
+const SMALL = 16 * 1024
+const PIPELINED = 2000
+
+/** An upstream answering `GET /n/<bytes>` with that many bytes, in one write; it counts requests and closed sockets. */
+interface Counting { port: number, requests: number, closed: number, close(): void }
+
+async function startCounting (cert?: { certPem: string, keyPem: string }): Promise<Counting> {
+  const up: Counting = { port: 0, requests: 0, closed: 0, close: () => {} }
+  const onSocket = (socket: net.Socket): void => {
+    let head = ''
+    socket.on('data', (b: Buffer) => {
+      head += b.toString('latin1')
+      for (let end = head.indexOf('\r\n\r\n'); end !== -1; end = head.indexOf('\r\n\r\n')) {
+        const n = Number(/^GET \/n\/(\d+) /.exec(head)?.[1] ?? 0)
+        head = head.slice(end + 4)
+        up.requests++
+        socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${n}\r\n\r\n`), Buffer.alloc(n, 120)]))
+      }
+    })
+    socket.on('close', () => { up.closed++ })
+    socket.on('error', () => {})
+  }
+  const server = cert === undefined ? net.createServer(onSocket) : tls.createServer({ cert: cert.certPem, key: cert.keyPem }, onSocket)
+  const sockets = new Set<net.Socket>()
+  server.on(cert === undefined ? 'connection' : 'secureConnection', (s: net.Socket) => { sockets.add(s) })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  up.port = (server.address() as net.AddressInfo).port
+  up.close = () => { for (const s of sockets) s.destroy(); server.close() }
+  return up
+}
+
+/** A TLS client that sends `requests` at once, reads nothing until told, and collects what comes. */
+class Reader {
+  socket: tls.TLSSocket
+  bytes = 0
+  text = ''
+  closed = false
+  closedAt = 0
+  constructor (port: number, host: string, ca: string, requests: string) {
+    this.socket = tls.connect({ host: '127.0.0.1', port, servername: host, ca }, () => { this.socket.write(requests) })
+    this.socket.pause()
+    this.socket.on('data', (b: Buffer) => {
+      this.bytes += b.length
+      // Bodies are all 'x': only the heads are kept, to count the answers.
+      this.text += b.toString('latin1').replace(/x+/g, '')
+    })
+    this.socket.on('close', () => { this.closed = true; this.closedAt = Date.now() })
+    this.socket.on('error', () => {})
+  }
+
+  /** Complete answers so far. */
+  get answers (): number { return this.text.split('HTTP/1.1 200 OK').length - 1 }
+
+  /** Waits until `done()` or `ms` passed. */
+  async until (done: () => boolean, ms: number): Promise<void> {
+    for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(20)
+  }
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function gets (host: string, n: number, count: number): string {
+  return `GET /n/${n} HTTP/1.1\r\nhost: ${host}\r\n\r\n`.repeat(count)
+}
+
+let pki: Pki
+let plainUp: Counting
+let tlsUp: Counting
+// `patient`: keep_alive 300 ms, send 5 s; `strict`: send 400 ms.
+let patient: DataPlane
+let strict: DataPlane
+let patientPort = 0
+let strictPort = 0
+const logs: Array<Record<string, unknown>> = []
+
+test.before(async () => {
+  pki = makePki()
+  plainUp = await startCounting()
+  tlsUp = await startCounting(pki.leaf('upstream', ['127.0.0.1']))
+  const leaf = pki.leaf('s', ['fast.test', 'full.test'])
+  const spec = (timeouts: { headersMs: number, keepAliveMs: number, requestMs: number, sendMs: number }): Parameters<typeof makeTable>[0] => ({
+    certs: [{ ...leaf, domains: ['fast.test', 'full.test'] }],
+    apis: [
+      { name: 'fast', domain: 'fast.test', targets: [`http://127.0.0.1:${plainUp.port}`] },
+      { name: 'full', domain: 'full.test', targets: [`https://127.0.0.1:${tlsUp.port}`], upstreamCaPem: pki.caPem }
+    ],
+    timeouts
+  })
+  patient = createDataPlane(makeTable(spec({ headersMs: 10_000, keepAliveMs: 300, requestMs: 300_000, sendMs: 5000 })))
+  strict = createDataPlane(makeTable(spec({ headersMs: 10_000, keepAliveMs: 5000, requestMs: 300_000, sendMs: SEND_MS })), { log: (o) => { logs.push(o) } })
+  patientPort = (await patient.listen()).https.port
+  strictPort = (await strict.listen()).https.port
+})
+
+test.after(async () => {
+  await patient.drain(500)
+  await strict.drain(500)
+  plainUp.close()
+  tlsUp.close()
+  pki.cleanup()
+})
+
+for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['node:http path', 'full.test', () => tlsUp]] as const) {
+  test(`${path}: requests sent without reading wait for the client to take the answers before them`, async () => {
+    const up0 = up().requests
+    const fast0 = patient.fastStats.requests
+    // 2000 requests for 16 KiB each (32 MiB) in one write; nothing read for 1 s, three times keep_alive.
+    const r = new Reader(patientPort, host, pki.caPem, gets(host, SMALL, PIPELINED))
+    await sleep(1000)
+    const taken = up().requests - up0
+    assert.ok(taken > 0 && taken < PIPELINED / 2, `the gateway asked the upstream for ${taken} of ${PIPELINED} answers while the client read nothing (what the kernel buffers hold, and one more)`)
+    assert.not.ok(r.closed, 'an answer still queued for the client is not cut by the keep-alive timer')
+    r.socket.resume()
+    await r.until(() => r.answers === PIPELINED || r.closed, 20_000)
+    assert.is(r.answers, PIPELINED, 'every answer, once the client reads')
+    r.socket.destroy()
+    assert.ok(path === 'fast path' ? patient.fastStats.requests - fast0 > 0 : patient.fastStats.requests === fast0, 'on the path under test')
+  })
+
+  test(`${path}: a client that takes nothing for timeouts.send is closed, and its upstream connection too`, async () => {
+    const closed0 = up().closed
+    logs.length = 0
+    const t0 = Date.now()
+    const r = new Reader(strictPort, host, pki.caPem, gets(host, BIG, 1))
+    const stopped = (): Record<string, unknown> | undefined => logs.find((o) => o.msg === 'client stopped reading')
+    await r.until(() => stopped() !== undefined, 5000)
+    const line = stopped()
+    assert.ok(line !== undefined, 'the gateway gave up on a client that read nothing for 5 s')
+    // One to two timeouts after the last write taken (checked when the timer fires), plus slack for a busy machine.
+    assert.ok(Date.now() - t0 < 3 * SEND_MS + 1500, `after ${Date.now() - t0} ms`)
+    assert.is(line.timeout_ms, SEND_MS)
+    assert.type(line.request_id, 'string')
+    // A paused socket sees no close: reading again finds the connection closed short of the body.
+    r.socket.resume()
+    await r.until(() => r.closed, 5000)
+    assert.ok(r.closed, 'the client connection is closed')
+    assert.ok(r.bytes < BIG, `${r.bytes} bytes of ${BIG}`)
+    for (let i = 0; i < 20 && up().closed === closed0; i++) await sleep(50)
+    assert.ok(up().closed > closed0, 'the gateway let go of the upstream connection')
+  })
+
+  test(`${path}: a client slow to read that takes something within each timeouts.send gets the whole answer`, async () => {
+    const r = new Reader(strictPort, host, pki.caPem, gets(host, BIG, 1))
+    // Reads for 30 ms every 280 ms: each pause is shorter than the timeout, the whole far longer.
+    for (let i = 0; i < 200 && r.bytes <= BIG && !r.closed; i++) {
+      await sleep(250)
+      r.socket.resume()
+      await sleep(30)
+      r.socket.pause()
+    }
+    r.socket.resume()
+    await r.until(() => r.bytes >= BIG, 5000)
+    assert.not.ok(r.closed, 'not cut')
+    assert.ok(r.bytes > BIG && r.answers === 1, `${r.bytes} bytes`)
+    r.socket.destroy()
+  })
+}
+
+test.run()
