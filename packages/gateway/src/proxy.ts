@@ -238,8 +238,10 @@ class Exchange {
     if (this.phase !== 1) return
     this.phase = 2
     this.res.end()
-    // The last bytes may still wait for the client to take them.
-    if (this.res.writableLength > 0) this.sendTimeout()
+    // The last bytes may still wait for a client that was slow to take the
+    // rest (not checked by length: a TLS write completes later, so every
+    // answer has bytes queued here).
+    if (this.drainHooked && this.res.writableLength > 0) this.sendTimeout()
     // Discard a body the upstream did not read (bounded by timeouts.request).
     if (this.hasBody && !this.req.complete) this.req.resume()
   }
