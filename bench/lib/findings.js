@@ -294,6 +294,18 @@ export const FINDINGS = [
     'released upstream socket cost a megamorphic load per call; both are resumed only when paused: 68.2k → 67.1k instructions per ' +
     'request. A 2-minute soak (`/tmp/soak/soak.mjs`, wrk keep-alive, 3.67M requests): worker heap used 9–23 MB between collections and ' +
     'back to 9 MB after them, RSS (sum of 3 processes) 232 → 243 MB after the first 30 s: no leak.',
+  '- **Syscalls per request at the latency rate (sixth session, 2026-11-29 night).** `perf trace -s` over each target\'s process tree ' +
+    'for 3 s at 8,000 req/s (scratch `/tmp/sys/sc.mjs`, same pinning and client as the runner): Gatehouse 4.58 per request (read 2.00, ' +
+    'write 2.00, epoll_pwait 0.54), the relay 5.97 (read 2.00, write 2.00, epoll_pwait 1.94), nginx 7.42 (read 2, recvfrom 1, writev 1, ' +
+    'write 1, getsockopt 1, epoll_wait 1.43). The fast path already makes the fewest system calls of the three: what it spends over the ' +
+    'relay at this rate is user-space work (head parsing, metrics, timers; the ablation above), not kernel crossings. **Slow readers ' +
+    '(same session; not a hot-path change):** a client slow to take its answers is now bounded by `timeouts.send`, an answer still ' +
+    'queued is no longer cut by the keep-alive timer, and pipelined requests wait for the client to take the answers before them ' +
+    '(packages/gateway/README.md, client-side timeouts). Nothing runs per small request but a field store and a field load: ' +
+    '`node bench/instructions.mjs <build>/cli.js 3000`, without the periodic timers, 70.1k / 69.8k instructions per request before and ' +
+    '69.0k / 70.0k after (interleaved): no change. The standalone stream run (`node bench/run --only stream --targets ' +
+    'gatehouse-n,node-floor`) measured peak RSS 147 MB (146–149, shared pages once) for Gatehouse and 147 MB (146–153) for the Node ' +
+    'floor, which proxies nothing: where this run exceeds the 150 MB bar, a bare Node TLS server does too.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
