@@ -3,8 +3,8 @@
 // send_timeout) closes a client that takes nothing for that long, and the
 // upstream connection with it; one that keeps taking bytes is never cut; an
 // answer still queued for the client is not cut by the keep-alive timer; and
-// a client that sends requests without reading the answers never makes the
-// gateway queue more than about one answer (node:http stops parsing then too).
+// a client that sends requests without reading the answers, pipelined or one
+// by one, never makes the gateway queue more than about one answer.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import net from 'node:net'
@@ -134,6 +134,32 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
     assert.is(r.answers, PIPELINED, 'every answer, once the client reads')
     r.socket.destroy()
     assert.ok(path === 'fast path' ? patient.fastStats.requests - fast0 > 0 : patient.fastStats.requests === fast0, 'on the path under test')
+  })
+
+  // Holds with the fast path's own check (clientData) removed too: no request
+  // arrived while the gateway's writes to the client were blocked. It guards
+  // the property, whichever layer keeps it.
+  test(`${path}: requests sent one by one without reading wait too, once the client's queue is full`, async () => {
+    // 1500 requests for 4 KiB each (one upstream read apiece), 1 ms apart, fill what the kernel buffers (~4 MB here) ...
+    const r = new Reader(patientPort, host, pki.caPem, '')
+    await new Promise<void>((resolve) => { r.socket.once('secureConnect', resolve) })
+    for (let i = 0; i < 1500; i++) {
+      r.socket.write(gets(host, 4096, 1))
+      await sleep(1)
+    }
+    await sleep(300)
+    // ... then 50 more arrive, 10 ms apart, each with no answer in flight.
+    const taken = up().requests
+    for (let i = 0; i < 50; i++) {
+      r.socket.write(gets(host, 4096, 1))
+      await sleep(10)
+    }
+    await sleep(300)
+    assert.is(up().requests - taken, 0, 'no request reached the upstream while the client read nothing')
+    r.socket.resume()
+    await r.until(() => r.answers === 1550 || r.closed, 20_000)
+    assert.is(r.answers, 1550, 'every answer, once the client reads')
+    r.socket.destroy()
   })
 
   test(`${path}: a client that takes nothing for timeouts.send is closed, and its upstream connection too`, async () => {
