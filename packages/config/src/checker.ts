@@ -10,7 +10,11 @@ import type { Diagnostic, ErrorCode } from './errors.js'
 import { ERRORS, format } from './errors.js'
 import type { Pos, SNode } from './source.js'
 import { unknownKeyHint } from './suggest.js'
+
 import { parseDuration, parseSize } from './units.js'
+
+/** The longest duration a Node timer can hold (setTimeout clamps anything longer to 1 ms). */
+const TIMER_MAX_MS = 2 ** 31 - 1
 
 type Args = ReadonlyArray<string | number>
 
@@ -154,8 +158,9 @@ export class Checker {
       this.error('GH_CONFIG_DURATION', n.pos, path, [String(n.value)])
       return null
     }
-    if (ms < min) {
-      this.error('GH_CONFIG_RANGE', n.pos, path, [String(n.value)], [`${min}ms`, 'any'])
+    // Node's timers hold at most 2^31 - 1 ms: a longer one fires after 1 ms.
+    if (ms < min || ms > TIMER_MAX_MS) {
+      this.error('GH_CONFIG_RANGE', n.pos, path, [String(n.value)], [`${min}ms`, `${TIMER_MAX_MS}ms (24.8 days)`])
       return null
     }
     return ms

@@ -43,6 +43,8 @@ const EXPECTED: Record<string, string[]> = {
   required: ['GH_CONFIG_REQUIRED 7:5'],
   'empty-targets': ['GH_CONFIG_EMPTY 8:26'],
   range: ['GH_CONFIG_RANGE 2:16'],
+  // Longer than a Node timer holds (2^31 - 1 ms): setTimeout would fire after 1 ms.
+  'duration-range': ['GH_CONFIG_RANGE 2:19'],
   duration: ['GH_CONFIG_DURATION 10:16'],
   size: ['GH_CONFIG_SIZE 9:17'],
   'env-missing': ['GH_CONFIG_ENV_MISSING 8:35'],

@@ -147,7 +147,10 @@ function sendTimer (conn: FastConn): void {
 /** Closes the fast-path connections that have no request in flight (drain). */
 export function closeIdleFast (plane: FastPlane): void {
   for (const conn of plane.fastConnections) {
-    if (conn.ex === null && conn.pending === null) conn.socket.destroy()
+    if (conn.ex !== null || conn.pending !== null) continue
+    // An answer still queued is let out first (the drain deadline bounds it).
+    if (conn.socket.writableLength > 0) conn.socket.destroySoon()
+    else conn.socket.destroy()
   }
 }
 
@@ -283,6 +286,14 @@ function onClientTimer (conn: FastConn): void {
   }
 }
 
+// With no keep-alive limit (timeouts.keep_alive 0) no timer would notice an
+// answer the client never takes: the send timer looks after its tail.
+function keepAliveTimer (conn: FastConn): void {
+  const ms = conn.plane.current.table.timeouts.keepAliveMs
+  clientTimer(conn, ms)
+  if (ms === 0 && conn.socket.writableLength > 0) sendTimer(conn)
+}
+
 function onSendTimer (conn: FastConn): void {
   const socket = conn.socket
   const left = socket.writableLength
@@ -297,7 +308,7 @@ function onSendTimer (conn: FastConn): void {
     return
   }
   const ex = conn.ex
-  conn.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: conn.timerMs, queued_bytes: left, request_id: ex === null ? undefined : ex.requestId })
+  conn.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: t.sendMs, queued_bytes: left, request_id: ex === null ? undefined : ex.requestId })
   if (ex !== null) ex.abort()
   socket.destroy()
 }
@@ -552,6 +563,9 @@ class FastExchange implements Answered {
     if (this.reqLeft === 0) {
       // The upstream's time to answer counts from the end of the request.
       if (up !== null && !up.destroyed) upTimer(up, this.route.timeoutMs)
+      // An early answer the client stopped taking while the body still came (clientFull left the request timer on).
+      const conn = this.conn
+      if (conn.full && !conn.sending) sendTimer(conn)
       if (this.resDone) this.complete()
     }
   }
@@ -742,11 +756,11 @@ class FastExchange implements Answered {
       // Like node:http: end, then destroy once flushed, so a client that keeps
       // its half open does not hold the socket; one that reads nothing is
       // closed by the send timer the keep-alive timer turns into (onClientTimer).
-      clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
+      keepAliveTimer(conn)
       client.destroySoon()
       return
     }
-    clientTimer(conn, conn.plane.current.table.timeouts.keepAliveMs)
+    keepAliveTimer(conn)
     // A request already read waits for the client's drain if its queue is full (onClientDrain).
     if (conn.pending !== null) {
       if (!conn.full) setImmediate(resumeConn, conn)

@@ -166,6 +166,11 @@ class Exchange {
   abort: ((err?: Error) => void) | null = null
   resume: (() => void) | null = null
   drainHooked = false
+  /** The send timeout (timeouts.send) while the client is slow to take the answer; the drains so far, and the count and queued length when it was armed. */
+  sendTimer: NodeJS.Timeout | null = null
+  drains = 0
+  sendDrains = 0
+  sendLeft = 0
   bytesIn0 = 0
   bytesOut0 = 0
   constructor (plane: PlaneState, req: IncomingMessage, res: ServerResponse, requestId: string) {
@@ -219,19 +224,22 @@ class Exchange {
   }
 
   /**
-   * The client is slow to take the response: its socket's idle timer becomes
-   * timeouts.send until the next drain (nginx's send_timeout; node:http has
-   * none, and its keep-alive timer starts only once the response is flushed).
+   * The client is slow to take the response: resumed on its drain, and
+   * bounded by timeouts.send (nginx's send_timeout; node:http has none, and
+   * its keep-alive timer starts only once the response is flushed). As on the
+   * fast path the timer is armed once and, when it fires, waits again if the
+   * client took anything meanwhile; it ends with the response ('close').
    */
   sendTimeout (): void {
-    const ms = this.plane.current.table.timeouts.sendMs
-    if (ms === 0) return
     if (!this.drainHooked) {
       this.drainHooked = true
       this.res.on('drain', onClientDrain)
-      this.res.on('timeout', onSendTimeout)
     }
-    this.socket.setTimeout(ms)
+    const ms = this.plane.current.table.timeouts.sendMs
+    if (ms === 0 || this.sendTimer !== null) return
+    this.sendDrains = this.drains
+    this.sendLeft = this.res.writableLength
+    this.sendTimer = setTimeout(onSendTimer, ms, this).unref()
   }
 
   onComplete (): void {
@@ -267,22 +275,30 @@ const CLIENT_GONE = new Error('client closed the connection')
 
 function onClientDrain (this: ServerResponse): void {
   const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  if (ex.phase === 1) ex.socket.setTimeout(0)
+  ex.drains++
   if (ex.resume !== null) ex.resume()
 }
 
-// The client took nothing for timeouts.send while a response waited for it.
-function onSendTimeout (this: ServerResponse): void {
-  const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  ex.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: ex.plane.current.table.timeouts.sendMs, queued_bytes: this.writableLength, request_id: ex.requestId })
-  this.destroy()
+function onSendTimer (ex: Exchange): void {
+  ex.sendTimer = null
+  const res = ex.res
+  if (res.destroyed) return
+  const left = res.writableLength
+  // All taken: the next full queue arms it again.
+  if (left === 0) return
+  if (ex.drains !== ex.sendDrains || left !== ex.sendLeft) {
+    ex.sendTimeout()
+    return
+  }
+  ex.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: ex.plane.current.table.timeouts.sendMs, queued_bytes: left, request_id: ex.requestId })
+  res.destroy()
 }
 
 const framingScratch: Framing = { contentLength: null, chunked: false, error: false }
 
 /** Answers one client request (the server's 'request' handler). */
 export function handleRequest (plane: PlaneState, req: IncomingMessage, res: ServerResponse): void {
-  if (waitsItsTurn(req, res)) return
+  if (waitsItsTurn(plane, req, res)) return
   const requestId = acceptRequestId(req.headers['x-request-id']) ?? newRequestId()
   const ex = new Exchange(plane, req, res, requestId)
   ;(res as unknown as Record<symbol, Exchange>)[kExchange] = ex
@@ -477,6 +493,10 @@ function sendError (ex: Exchange, code: GatewayErrorCode): void {
 
 function onClientClose (this: ServerResponse): void {
   const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
+  if (ex.sendTimer !== null) {
+    clearTimeout(ex.sendTimer)
+    ex.sendTimer = null
+  }
   if (ex.counted !== null) {
     ex.counted.active--
     ex.counted = null
@@ -494,20 +514,31 @@ function onClientClose (this: ServerResponse): void {
 // (it pauses the socket only once answers queue up), so a proxy would send
 // them all upstream at once and hold every answer until the client takes the
 // ones before: one connection with 100 KB of requests made 2000 concurrent
-// upstream requests. They are proxied one at a time, as nginx does; while
-// one waits, the socket is paused, so no more are parsed.
+// upstream requests. They are proxied one at a time, as nginx does. While
+// some wait the socket is kept paused (node:http resumes it as each answer
+// ends), so node:http parses at most what one read brought beyond them (and
+// what the fast path had read before handing the connection over: 2,000
+// small GETs fit in 64 KiB); a connection with more than PIPELINE_MAX
+// waiting (~5 KB of request and response objects each) is closed.
 const kBusy = Symbol('gatehouse.proxy.busy')
 const kWaiting = Symbol('gatehouse.proxy.waiting')
 interface Pipelined { [kBusy]?: boolean, [kWaiting]?: Array<IncomingMessage | ServerResponse> }
+const PIPELINE_MAX = 4096
 
-/** True if the request must wait for the one before it on its connection (it is queued). */
-function waitsItsTurn (req: IncomingMessage, res: ServerResponse): boolean {
+/** True if the request must wait for the one before it on its connection (it is queued, or the connection closed). */
+function waitsItsTurn (plane: PlaneState, req: IncomingMessage, res: ServerResponse): boolean {
   const line = req.socket as unknown as Pipelined
   if (line[kBusy] !== true) {
     line[kBusy] = true
     return false
   }
   const waiting = line[kWaiting] ??= []
+  if (waiting.length >= 2 * PIPELINE_MAX) {
+    plane.log({ level: 'warn', msg: 'too many pipelined requests', limit: PIPELINE_MAX })
+    waiting.length = 0
+    req.socket.destroy()
+    return true
+  }
   waiting.push(req, res)
   req.socket.pause()
   return true
@@ -518,14 +549,23 @@ function nextPipelined (plane: PlaneState, line: Pipelined): void {
   const waiting = line[kWaiting]
   if (waiting === undefined || waiting.length === 0) return
   const socket = line as unknown as TLSSocket
-  if (socket.destroyed) {
+  // A connection that is closing (an answer with `connection: close`, a client gone) serves none of them.
+  if (socket.destroyed || socket.writableEnded) {
     waiting.length = 0
     return
   }
   const req = waiting.shift() as IncomingMessage
   const res = waiting.shift() as ServerResponse
-  handleRequest(plane, req, res)
-  if (waiting.length === 0 && !socket.destroyed) socket.resume()
+  try {
+    handleRequest(plane, req, res)
+  } catch (err) {
+    // A 'close' listener runs this: a throw would reach the worker.
+    plane.log({ level: 'error', msg: 'request handler failed', err: (err as Error).stack ?? String(err) })
+    res.destroy()
+  }
+  if (socket.destroyed) return
+  if (waiting.length === 0) socket.resume()
+  else socket.pause()
 }
 
 /** What recordRequest reads of an answered request (Exchange here, FastExchange in fastpath.ts). */
