@@ -305,7 +305,13 @@ export const FINDINGS = [
     '`node bench/instructions.mjs <build>/cli.js 3000`, without the periodic timers, 70.1k / 69.8k instructions per request before and ' +
     '69.0k / 70.0k after (interleaved): no change. The standalone stream run (`node bench/run --only stream --targets ' +
     'gatehouse-n,node-floor`) measured peak RSS 147 MB (146–149, shared pages once) for Gatehouse and 147 MB (146–153) for the Node ' +
-    'floor, which proxies nothing: where this run exceeds the 150 MB bar, a bare Node TLS server does too.',
+    'floor, which proxies nothing: where this run exceeds the 150 MB bar, a bare Node TLS server does too. **The full run below** ' +
+    '(971507a at 19:48: nginx 33–40k req/s keep-alive, Gatehouse 22.7–26.8k, so the latency rate was 12,226 req/s): Gatehouse +64.0 ms at ' +
+    '69–73% of its core, the relay +41.2 at 58–66% (next-best ≤ 42.2 ms: missed by 21.8), the Node floor +47.9 (≤ 48.9: missed), ' +
+    'nginx +17.8; keep-alive 0.67× nginx and CPU per request 1.62× nginx (1.37× in the 17:54 run), where a paired A/B of this build ' +
+    'against b8c7d24 right after measured 1.006× the CPU per request (`node bench/ab-builds.mjs keepalive 7 <b8c7d24>/cli.js ' +
+    'packages/gateway/dist/cli.js`, rounds 0.99–1.04×, 39–46 µs per request for both): the machine, not the build. Over the seven ' +
+    'full runs since 12:36 that day Gatehouse met the relay\'s next-best target three times and the floor\'s never.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
