@@ -306,7 +306,7 @@ export const FINDINGS = [
     '69.0k / 70.0k after (interleaved): no change. The standalone stream run (`node bench/run --only stream --targets ' +
     'gatehouse-n,node-floor`) measured peak RSS 147 MB (146–149, shared pages once) for Gatehouse and 147 MB (146–153) for the Node ' +
     'floor, which proxies nothing: where this run exceeds the 150 MB bar, a bare Node TLS server does too. **The full run below** ' +
-    '(971507a at 19:48: nginx 33–40k req/s keep-alive, Gatehouse 22.7–26.8k, so the latency rate was 12,226 req/s): Gatehouse +64.0 ms at ' +
+    '(23f6a35 at 19:48: nginx 33–40k req/s keep-alive, Gatehouse 22.7–26.8k, so the latency rate was 12,226 req/s): Gatehouse +64.0 ms at ' +
     '69–73% of its core, the relay +41.2 at 58–66% (next-best ≤ 42.2 ms: missed by 21.8), the Node floor +47.9 (≤ 48.9: missed), ' +
     'nginx +17.8; keep-alive 0.67× nginx and CPU per request 1.62× nginx (1.37× in the 17:54 run), where a paired A/B of this build ' +
     'against b8c7d24 right after measured 1.006× the CPU per request (`node bench/ab-builds.mjs keepalive 7 <b8c7d24>/cli.js ' +
