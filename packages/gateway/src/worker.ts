@@ -9,7 +9,7 @@ import type { RoutingTable } from '@gatehouse/config'
 import { createDataPlane, type DataPlane } from './dataplane.js'
 import { createWorkerMetrics } from './metrics.js'
 import { isGatehouseMessage, type ToPrimary, type ToWorker } from './ipc.js'
-import { createLogger } from './log.js'
+import { createLogger, type Level } from './log.js'
 import { warmUp } from './warmup.js'
 
 const slot = Number(process.env.GATEHOUSE_WORKER_SLOT ?? 0)
@@ -20,7 +20,15 @@ let listening = false
 let draining = false
 // Requests sent through the private warm-up planes before listening; 0 skips
 // the warm-up (README "Warm-up").
-const warmupRequests = Math.floor(parseCount(process.env.GATEHOUSE_WARMUP, 4000))
+const warmupRequests = Math.floor(parseCount('GATEHOUSE_WARMUP', 4000))
+
+const LEVELS: ReadonlySet<unknown> = new Set<Level>(['debug', 'info', 'warn', 'error', 'fatal'])
+
+// The data plane's events carry their own level and message; the rest are fields.
+function planeLog (entry: Record<string, unknown>): void {
+  const { level, msg, ...fields } = entry
+  log(LEVELS.has(level) ? level as Level : 'warn', String(msg ?? 'data plane event'), fields)
+}
 
 function send (msg: ToPrimary): void {
   if (process.send !== undefined && process.connected) process.send(msg)
@@ -36,7 +44,7 @@ async function onTable (msg: Extract<ToWorker, { act: 'table' }>): Promise<void>
   }
   const opts = {
     metrics,
-    log: (entry: Record<string, unknown>) => { log('warn', String(entry.msg ?? 'data plane event'), entry) },
+    log: planeLog,
     ...(msg.ticketKeys !== null ? { ticketKeys: msg.ticketKeys } : {})
   }
   // Built before the warm-up, and the worker's plane from here on: a reload or
@@ -129,7 +137,7 @@ send({ act: 'hello' })
 // Fast-path request bodies with a content-length leave no such garbage (their
 // body slabs are reused, client-read.ts); the bodies node:http relays do.
 const BUFFER_GC_CHECK_MS = 25
-const bufferGcBytes = parseCount(process.env.GATEHOUSE_BUFFER_GC_MB, 4) * 1024 * 1024
+const bufferGcBytes = parseCount('GATEHOUSE_BUFFER_GC_MB', 4) * 1024 * 1024
 const scavenge = (globalThis as { gc?: (opts: { type: 'minor' }) => void }).gc
 let liveBuffers = 0
 
@@ -144,11 +152,14 @@ function boundBufferGarbage (): void {
   }
 }
 
-/** A non-negative number from the environment, `fallback` when unset or not one. */
-function parseCount (value: string | undefined, fallback: number): number {
+/** A non-negative number from the environment variable `name`, `fallback` when unset or (with a warning) not one. */
+function parseCount (name: string, fallback: number): number {
+  const value = process.env[name]
   if (value === undefined || value === '') return fallback
   const n = Number(value)
-  return Number.isFinite(n) && n >= 0 ? n : fallback
+  if (Number.isFinite(n) && n >= 0) return n
+  log('warn', `${name} is not a non-negative number; using ${fallback}`, { value })
+  return fallback
 }
 
 if (scavenge !== undefined && bufferGcBytes > 0) setInterval(boundBufferGarbage, BUFFER_GC_CHECK_MS).unref()

@@ -1,7 +1,8 @@
 // A worker's warm-up (warmup.ts): every worker sends its requests through a
 // private plane before it listens, and none of them reaches the configured
 // upstreams, the metrics or the access log. A table sent while a respawned
-// worker warms up is the one it serves. GATEHOUSE_WARMUP=0 turns it off.
+// worker warms up is the one it serves. GATEHOUSE_WARMUP=0 turns it off; an
+// invalid value is warned about.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -86,6 +87,18 @@ test('a table sent while a respawned worker warms up is the one it serves', asyn
   } finally {
     await gw.stop()
     await two.close()
+  }
+})
+
+test('an invalid GATEHOUSE_WARMUP is named in a warning, and the default is used', async () => {
+  const { gw } = await start('invalid', { GATEHOUSE_WARMUP: 'lots' })
+  try {
+    const warnings = gw.lines.filter((l) => l.includes('GATEHOUSE_WARMUP is not a non-negative number; using 4000'))
+    assert.is(warnings.length, 2, 'one per worker')
+    assert.is(JSON.parse(warnings[0] as string).level, 'warn')
+    assert.equal(warmedUp(gw).map((l) => l.requests), [4000, 4000])
+  } finally {
+    await gw.stop()
   }
 })
 
