@@ -173,12 +173,7 @@ class Plane implements DataPlane, FastPlane {
 
   // A bug in the request path must cost one request, never the worker.
   #onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    try {
-      handleRequest(this, req, res)
-    } catch (err) {
-      this.log({ level: 'error', msg: 'request handler failed', err: (err as Error).stack ?? String(err) })
-      res.destroy()
-    }
+    handleRequest(this, req, res)
   }
 
   #onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {

@@ -27,6 +27,7 @@ import { ERRORS, type GatewayErrorCode } from './errors.js'
 import { kBytesRead } from './symbols.js'
 import { readInto, reserve, scratch, owned, kept, slabOf, hold, release as releaseSlab, type Slab } from './client-read.js'
 import { normalizeHost } from './router.js'
+import { SendProgress, logClientStopped } from './send-progress.js'
 
 /** What the fast path needs from the data plane besides PlaneState. */
 export interface FastPlane extends PlaneState {
@@ -65,12 +66,8 @@ export class FastConn {
   fresh = true
   /** The timer is the send timeout (timeouts.send): a response waits for the client to take it. */
   sending = false
-  /** A write found the client's queue over its high-water mark and no drain came since: the next request waits for one. */
-  full = false
-  /** The client's drains so far, and the count and queued length when the send timer was armed (progress is either moving). */
-  drains = 0
-  sendDrains = 0
-  sendLeft = 0
+  /** The client's progress, for the send timer. */
+  sent = new SendProgress()
   /** The slab whose reserved region the next read lands in (else the shared scratch, client-read.ts); held until that read has been handled or the connection closed. */
   region: Slab | null = null
   /** The client's address for X-Forwarded-For, read once: net's getter checks the handle on every call. */
@@ -130,18 +127,14 @@ function clientTimer (conn: FastConn, ms: number): void {
 }
 
 // A response the client is slow to take (its write queue full, or bytes still
-// queued when the keep-alive timer fires) is bounded by timeouts.send, as
-// nginx's send_timeout: armed once, and when it fires it waits again if the
-// client took anything meanwhile (a drain, or a queued write completed), so a
-// client that takes nothing is cut one to two timeouts after the last write
-// it took. Nothing runs per write.
+// queued when the keep-alive timer fires) is bounded by timeouts.send
+// (send-progress.ts): the connection's timer becomes the send timer.
 function sendTimer (conn: FastConn): void {
   const t = conn.plane.current.table.timeouts
   // timeouts.send 0 (no limit) still looks again each keep-alive interval, to start keep-alive once all is taken.
   clientTimer(conn, t.sendMs > 0 ? t.sendMs : t.keepAliveMs)
   conn.sending = true
-  conn.sendDrains = conn.drains
-  conn.sendLeft = conn.socket.writableLength
+  conn.sent.mark(conn.socket.writableLength)
 }
 
 /** Closes the fast-path connections that have no request in flight (drain). */
@@ -234,7 +227,7 @@ function clientData (socket: TLSSocket, chunk: Buffer): void {
   }
   if (conn.closeAfter) return
   conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk])
-  if (ex !== null || conn.full) {
+  if (ex !== null || socket.writableNeedDrain) {
     // A pipelined request waits until the current response has ended, and any
     // request until the client has taken the answers before it: a client that
     // sends without reading never makes the gateway queue more than one answer.
@@ -246,8 +239,7 @@ function clientData (socket: TLSSocket, chunk: Buffer): void {
 
 function onClientDrain (this: TLSSocket): void {
   const conn = connOf(this)
-  conn.drains++
-  conn.full = false
+  conn.sent.drains++
   const ex = conn.ex
   if (ex === null) {
     if (conn.pending !== null) setImmediate(resumeConn, conn)
@@ -303,12 +295,12 @@ function onSendTimer (conn: FastConn): void {
     clientTimer(conn, t.keepAliveMs)
     return
   }
-  if (!conn.sending || t.sendMs === 0 || conn.drains !== conn.sendDrains || left !== conn.sendLeft) {
+  if (!conn.sending || t.sendMs === 0 || conn.sent.moved(left)) {
     sendTimer(conn)
     return
   }
   const ex = conn.ex
-  conn.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: t.sendMs, queued_bytes: left, request_id: ex === null ? undefined : ex.requestId })
+  logClientStopped(conn.plane, left, ex === null ? undefined : ex.requestId)
   if (ex !== null) ex.abort()
   socket.destroy()
 }
@@ -565,7 +557,7 @@ class FastExchange implements Answered {
       if (up !== null && !up.destroyed) upTimer(up, this.route.timeoutMs)
       // An early answer the client stopped taking while the body still came (clientFull left the request timer on).
       const conn = this.conn
-      if (conn.full && !conn.sending) sendTimer(conn)
+      if (!conn.sending && this.client.writableNeedDrain) sendTimer(conn)
       if (this.resDone) this.complete()
     }
   }
@@ -710,7 +702,6 @@ class FastExchange implements Answered {
   clientFull (): void {
     ;(this.up as Socket).pause()
     const conn = this.conn
-    conn.full = true
     // While the body still goes up, the request timeout is the connection's timer.
     if (!conn.sending && this.reqDone) sendTimer(conn)
   }
@@ -763,7 +754,7 @@ class FastExchange implements Answered {
     keepAliveTimer(conn)
     // A request already read waits for the client's drain if its queue is full (onClientDrain).
     if (conn.pending !== null) {
-      if (!conn.full) setImmediate(resumeConn, conn)
+      if (!client.writableNeedDrain) setImmediate(resumeConn, conn)
     }
     // Most answers end with the client never paused; net's resume() would
     // still cost a megamorphic load per request (its kBuffer check).

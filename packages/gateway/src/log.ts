@@ -6,6 +6,13 @@ import { hostname } from 'node:os'
 /** Severity of an operational log line. */
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 
+const LEVELS: ReadonlySet<unknown> = new Set<Level>(['debug', 'info', 'warn', 'error', 'fatal'])
+
+/** True if `value` names a Level. */
+export function isLevel (value: unknown): value is Level {
+  return LEVELS.has(value)
+}
+
 /** A structured operational logger. */
 export type Logger = (level: Level, msg: string, fields?: Record<string, unknown>) => void
 

@@ -24,6 +24,7 @@ import type { WorkerMetrics } from './metrics.js'
 import { methodLabel, UNMATCHED_API } from './metrics.js'
 import type { CounterChild, HistogramChild, HotCounter } from './series.js'
 import { kBytesRead, kExchange, kTunnel } from './symbols.js'
+import { SendProgress, logClientStopped } from './send-progress.js'
 
 /** Per-API runtime object, built once per table (STYLE #4). */
 export interface ApiRoute {
@@ -165,12 +166,9 @@ class Exchange {
   /** undici's abort for the request in flight, and its resume after backpressure. */
   abort: ((err?: Error) => void) | null = null
   resume: (() => void) | null = null
-  drainHooked = false
-  /** The send timeout (timeouts.send) while the client is slow to take the answer; the drains so far, and the count and queued length when it was armed. */
+  /** The send timeout (timeouts.send) while the client is slow to take the answer, and the client's progress (from its first backpressure). */
   sendTimer: NodeJS.Timeout | null = null
-  drains = 0
-  sendDrains = 0
-  sendLeft = 0
+  sent: SendProgress | null = null
   bytesIn0 = 0
   bytesOut0 = 0
   constructor (plane: PlaneState, req: IncomingMessage, res: ServerResponse, requestId: string) {
@@ -225,20 +223,19 @@ class Exchange {
 
   /**
    * The client is slow to take the response: resumed on its drain, and
-   * bounded by timeouts.send (nginx's send_timeout; node:http has none, and
-   * its keep-alive timer starts only once the response is flushed). As on the
-   * fast path the timer is armed once and, when it fires, waits again if the
-   * client took anything meanwhile; it ends with the response ('close').
+   * bounded by timeouts.send (send-progress.ts; node:http has none, and its
+   * keep-alive timer starts only once the response is flushed). The timer
+   * ends with the response ('close').
    */
   sendTimeout (): void {
-    if (!this.drainHooked) {
-      this.drainHooked = true
+    let sent = this.sent
+    if (sent === null) {
+      sent = this.sent = new SendProgress()
       this.res.on('drain', onClientDrain)
     }
     const ms = this.plane.current.table.timeouts.sendMs
     if (ms === 0 || this.sendTimer !== null) return
-    this.sendDrains = this.drains
-    this.sendLeft = this.res.writableLength
+    sent.mark(this.res.writableLength)
     this.sendTimer = setTimeout(onSendTimer, ms, this).unref()
   }
 
@@ -249,7 +246,7 @@ class Exchange {
     // The last bytes may still wait for a client that was slow to take the
     // rest (not checked by length: a TLS write completes later, so every
     // answer has bytes queued here).
-    if (this.drainHooked && this.res.writableLength > 0) this.sendTimeout()
+    if (this.sent !== null && this.res.writableLength > 0) this.sendTimeout()
     // Discard a body the upstream did not read (bounded by timeouts.request).
     if (this.hasBody && !this.req.complete) this.req.resume()
   }
@@ -275,7 +272,7 @@ const CLIENT_GONE = new Error('client closed the connection')
 
 function onClientDrain (this: ServerResponse): void {
   const ex = (this as unknown as Record<symbol, Exchange>)[kExchange] as Exchange
-  ex.drains++
+  ;(ex.sent as SendProgress).drains++
   if (ex.resume !== null) ex.resume()
 }
 
@@ -286,18 +283,27 @@ function onSendTimer (ex: Exchange): void {
   const left = res.writableLength
   // All taken: the next full queue arms it again.
   if (left === 0) return
-  if (ex.drains !== ex.sendDrains || left !== ex.sendLeft) {
+  if ((ex.sent as SendProgress).moved(left)) {
     ex.sendTimeout()
     return
   }
-  ex.plane.log({ level: 'info', msg: 'client stopped reading', timeout_ms: ex.plane.current.table.timeouts.sendMs, queued_bytes: left, request_id: ex.requestId })
+  logClientStopped(ex.plane, left, ex.requestId)
   res.destroy()
 }
 
 const framingScratch: Framing = { contentLength: null, chunked: false, error: false }
 
-/** Answers one client request (the server's 'request' handler). */
+/** Answers one client request (the server's 'request' handler, and the next of a pipelined line); a bug costs the request, never the worker. */
 export function handleRequest (plane: PlaneState, req: IncomingMessage, res: ServerResponse): void {
+  try {
+    proxyRequest(plane, req, res)
+  } catch (err) {
+    plane.log({ level: 'error', msg: 'request handler failed', err: (err as Error).stack ?? String(err) })
+    res.destroy()
+  }
+}
+
+function proxyRequest (plane: PlaneState, req: IncomingMessage, res: ServerResponse): void {
   if (waitsItsTurn(plane, req, res)) return
   const requestId = acceptRequestId(req.headers['x-request-id']) ?? newRequestId()
   const ex = new Exchange(plane, req, res, requestId)
@@ -556,13 +562,7 @@ function nextPipelined (plane: PlaneState, line: Pipelined): void {
   }
   const req = waiting.shift() as IncomingMessage
   const res = waiting.shift() as ServerResponse
-  try {
-    handleRequest(plane, req, res)
-  } catch (err) {
-    // A 'close' listener runs this: a throw would reach the worker.
-    plane.log({ level: 'error', msg: 'request handler failed', err: (err as Error).stack ?? String(err) })
-    res.destroy()
-  }
+  handleRequest(plane, req, res)
   if (socket.destroyed) return
   if (waiting.length === 0) socket.resume()
   else socket.pause()

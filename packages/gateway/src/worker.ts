@@ -9,7 +9,7 @@ import type { RoutingTable } from '@gatehouse/config'
 import { createDataPlane, type DataPlane } from './dataplane.js'
 import { createWorkerMetrics } from './metrics.js'
 import { isGatehouseMessage, type ToPrimary, type ToWorker } from './ipc.js'
-import { createLogger, type Level } from './log.js'
+import { createLogger, isLevel } from './log.js'
 import { warmUp } from './warmup.js'
 
 const slot = Number(process.env.GATEHOUSE_WORKER_SLOT ?? 0)
@@ -22,12 +22,10 @@ let draining = false
 // the warm-up (README "Warm-up").
 const warmupRequests = Math.floor(parseCount('GATEHOUSE_WARMUP', 4000))
 
-const LEVELS: ReadonlySet<unknown> = new Set<Level>(['debug', 'info', 'warn', 'error', 'fatal'])
-
 // The data plane's events carry their own level and message; the rest are fields.
 function planeLog (entry: Record<string, unknown>): void {
   const { level, msg, ...fields } = entry
-  log(LEVELS.has(level) ? level as Level : 'warn', String(msg ?? 'data plane event'), fields)
+  log(isLevel(level) ? level : 'warn', String(msg ?? 'data plane event'), fields)
 }
 
 function send (msg: ToPrimary): void {
