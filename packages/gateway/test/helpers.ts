@@ -286,6 +286,21 @@ export function rawTls (port: number, servername: string, ca: string, data: stri
   })
 }
 
+/** A scripted upstream: plain TCP, or TLS with `cert`, on 127.0.0.1; `close` destroys its sockets too. */
+export interface RawServer { port: number, close(): void }
+
+/** Starts a server whose every connection (the TLS one once secure) goes to `onSocket`. */
+export async function startRaw (onSocket: (socket: net.Socket) => void, cert?: { certPem: string, keyPem: string }): Promise<RawServer> {
+  const server = cert === undefined ? net.createServer(onSocket) : tls.createServer({ cert: cert.certPem, key: cert.keyPem }, onSocket)
+  const sockets = new Set<net.Socket>()
+  server.on(cert === undefined ? 'connection' : 'secureConnection', (s: net.Socket) => { sockets.add(s) })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => { for (const s of sockets) s.destroy(); server.close() }
+  }
+}
+
 /** A port nothing listens on (bound, then released). */
 export function deadPort (): Promise<number> {
   return new Promise((resolve) => {

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import net from 'node:net'
 import tls from 'node:tls'
 import { createDataPlane, type DataPlane } from '@gatehouse/gateway'
-import { makePki, makeTable, type Pki } from './helpers.js'
+import { makePki, makeTable, startRaw, type Pki } from './helpers.js'
 
 const test = suite('slow-reader')
 const SEND_MS = 400
@@ -51,12 +51,9 @@ async function startCounting (cert?: { certPem: string, keyPem: string }): Promi
     socket.on('close', () => { up.closed++ })
     socket.on('error', () => {})
   }
-  const server = cert === undefined ? net.createServer(onSocket) : tls.createServer({ cert: cert.certPem, key: cert.keyPem }, onSocket)
-  const sockets = new Set<net.Socket>()
-  server.on(cert === undefined ? 'connection' : 'secureConnection', (s: net.Socket) => { sockets.add(s) })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  up.port = (server.address() as net.AddressInfo).port
-  up.close = () => { for (const s of sockets) s.destroy(); server.close() }
+  const server = await startRaw(onSocket, cert)
+  up.port = server.port
+  up.close = server.close
   return up
 }
 
@@ -103,12 +100,10 @@ let plainUp: Counting
 let tlsUp: Counting
 // `patient`: keep_alive 300 ms, send 5 s; `strict`: keep_alive 300 ms, send
 // 400 ms; `unlimited`: keep_alive and request 0 (no limit), send 400 ms.
-let patient: DataPlane
-let strict: DataPlane
-let unlimited: DataPlane
-let patientPort = 0
-let strictPort = 0
-let unlimitedPort = 0
+interface Served { plane: DataPlane, port: number }
+let patient: Served
+let strict: Served
+let unlimited: Served
 const logs: Array<Record<string, unknown>> = []
 
 test.before(async () => {
@@ -124,18 +119,17 @@ test.before(async () => {
     ],
     timeouts
   })
-  patient = createDataPlane(makeTable(spec({ headersMs: 10_000, keepAliveMs: 300, requestMs: 300_000, sendMs: 5000 })))
-  strict = createDataPlane(makeTable(spec({ headersMs: 10_000, keepAliveMs: 300, requestMs: 300_000, sendMs: SEND_MS })), { log: (o) => { logs.push(o) } })
-  unlimited = createDataPlane(makeTable(spec({ headersMs: 10_000, keepAliveMs: 0, requestMs: 0, sendMs: SEND_MS })), { log: (o) => { logs.push(o) } })
-  patientPort = (await patient.listen()).https.port
-  strictPort = (await strict.listen()).https.port
-  unlimitedPort = (await unlimited.listen()).https.port
+  const serve = async (keepAliveMs: number, requestMs: number, sendMs: number): Promise<Served> => {
+    const plane = createDataPlane(makeTable(spec({ headersMs: 10_000, keepAliveMs, requestMs, sendMs })), { log: (o) => { logs.push(o) } })
+    return { plane, port: (await plane.listen()).https.port }
+  }
+  patient = await serve(300, 300_000, 5000)
+  strict = await serve(300, 300_000, SEND_MS)
+  unlimited = await serve(0, 0, SEND_MS)
 })
 
 test.after(async () => {
-  await patient.drain(500)
-  await strict.drain(500)
-  await unlimited.drain(500)
+  for (const served of [patient, strict, unlimited]) await served.plane.drain(500)
   plainUp.close()
   tlsUp.close()
   pki.cleanup()
@@ -144,9 +138,9 @@ test.after(async () => {
 for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['node:http path', 'full.test', () => tlsUp]] as const) {
   test(`${path}: requests sent without reading wait for the client to take the answers before them`, async () => {
     const up0 = up().requests
-    const fast0 = patient.fastStats.requests
+    const fast0 = patient.plane.fastStats.requests
     // 2000 requests for 16 KiB each (32 MiB) in one write; nothing read for 1 s, three times keep_alive.
-    const r = new Reader(patientPort, host, pki.caPem, gets(host, SMALL, PIPELINED))
+    const r = new Reader(patient.port, host, pki.caPem, gets(host, SMALL, PIPELINED))
     await sleep(1000)
     const taken = up().requests - up0
     // What the kernel buffers hold (~4 MB here, 29 MB allowed), and one more.
@@ -156,7 +150,7 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
     await r.until(() => r.answers === PIPELINED || r.closed, 20_000)
     assert.is(r.answers, PIPELINED, 'every answer, once the client reads')
     r.socket.destroy()
-    assert.ok(path === 'fast path' ? patient.fastStats.requests - fast0 > 0 : patient.fastStats.requests === fast0, 'on the path under test')
+    assert.ok(path === 'fast path' ? patient.plane.fastStats.requests - fast0 > 0 : patient.plane.fastStats.requests === fast0, 'on the path under test')
   })
 
   // Holds with the fast path's own check (clientData) removed too: no request
@@ -164,7 +158,7 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
   // the property, whichever layer keeps it.
   test(`${path}: requests sent one by one without reading wait too, once the client's queue is full`, async () => {
     // 1500 requests for 4 KiB each (one upstream read apiece), 1 ms apart, fill what the kernel buffers (~4 MB here) ...
-    const r = new Reader(patientPort, host, pki.caPem, '')
+    const r = new Reader(patient.port, host, pki.caPem, '')
     await new Promise<void>((resolve) => { r.socket.once('secureConnect', resolve) })
     for (let i = 0; i < 1500; i++) {
       r.socket.write(gets(host, 4096, 1))
@@ -189,7 +183,7 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
     const closed0 = up().closed
     logs.length = 0
     const t0 = Date.now()
-    const r = new Reader(strictPort, host, pki.caPem, gets(host, BIG, 1))
+    const r = new Reader(strict.port, host, pki.caPem, gets(host, BIG, 1))
     await r.until(() => stopped() !== undefined, 5000)
     const line = stopped()
     assert.ok(line !== undefined, 'the gateway gave up on a client that read nothing for 5 s')
@@ -206,25 +200,25 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
     assert.ok(up().closed > closed0, 'the gateway let go of the upstream connection')
   })
 
-  for (const [plane, port, what] of [[() => strict, () => strictPort, 'keep_alive 300 ms'], [() => unlimited, () => unlimitedPort, 'keep_alive 0']] as const) {
+  for (const [served, what] of [[() => strict, 'keep_alive 300 ms'], [() => unlimited, 'keep_alive 0']] as const) {
     test(`${path}: an answer whose tail the client never takes is cut after timeouts.send once its exchange has ended (${what})`, async () => {
       logs.length = 0
       // The gateway stops at a full queue after an answer has ended: only its tail is left waiting.
-      const r = new Reader(port(), host, pki.caPem, gets(host, SMALL, PIPELINED))
+      const r = new Reader(served().port, host, pki.caPem, gets(host, SMALL, PIPELINED))
       await r.until(() => stopped() !== undefined, 5000)
       assert.ok(stopped() !== undefined, 'the gateway gave up on a client that read nothing for 5 s')
       r.socket.resume()
       await r.until(() => r.closed, 5000)
       assert.ok(r.closed, 'the connection is closed')
       assert.ok(r.answers < PIPELINED, `${r.answers} answers`)
-      assert.ok(plane().table.timeouts.sendMs === SEND_MS)
+      assert.ok(served().plane.table.timeouts.sendMs === SEND_MS)
     })
   }
 
   test(`${path}: a timeouts.send armed for one answer does not cut the next one on the connection`, async () => {
     logs.length = 0
     // 8 MiB read after a 250 ms pause (less than the timeout), then an answer the upstream gives after 1 s.
-    const r = new Reader(strictPort, host, pki.caPem, gets(host, 8 << 20, 1) + `GET /slow/1000/10 HTTP/1.1\r\nhost: ${host}\r\n\r\n`)
+    const r = new Reader(strict.port, host, pki.caPem, gets(host, 8 << 20, 1) + `GET /slow/1000/10 HTTP/1.1\r\nhost: ${host}\r\n\r\n`)
     await sleep(250)
     r.socket.resume()
     await r.until(() => r.answers === 2 || r.closed, 5000)
@@ -235,7 +229,7 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
   test(`${path}: a request pipelined behind an answer that closes the connection is not sent upstream`, async () => {
     const up0 = up().requests
     // The bad target is answered 400 with connection: close by the gateway itself.
-    const r = new Reader(strictPort, host, pki.caPem, `GET /../x HTTP/1.1\r\nhost: ${host}\r\n\r\n` + gets(host, 1000, 1))
+    const r = new Reader(strict.port, host, pki.caPem, `GET /../x HTTP/1.1\r\nhost: ${host}\r\n\r\n` + gets(host, 1000, 1))
     r.socket.resume()
     await r.until(() => r.closed, 5000)
     assert.ok(r.closed)
@@ -245,7 +239,7 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
   })
 
   test(`${path}: a client slow to read that takes something within each timeouts.send gets the whole answer`, async () => {
-    const r = new Reader(strictPort, host, pki.caPem, gets(host, BIG, 1))
+    const r = new Reader(strict.port, host, pki.caPem, gets(host, BIG, 1))
     // Reads for 30 ms every 280 ms: each pause is shorter than the timeout, the whole far longer.
     for (let i = 0; i < 200 && r.bytes <= BIG && !r.closed; i++) {
       await sleep(250)
@@ -266,7 +260,7 @@ test('fast path: an early answer the client stops taking while it uploads is cut
   const body = 100_000
   // The upstream answers 16 MiB before reading the body; the client, reading nothing, sends half the
   // body, and the rest once the answer has filled its queue (so the queue filled while the body came).
-  const r = new Reader(unlimitedPort, 'fast.test', pki.caPem, `POST /early/${16 << 20} HTTP/1.1\r\nhost: fast.test\r\ncontent-length: ${body}\r\n\r\n` + 'u'.repeat(body / 2))
+  const r = new Reader(unlimited.port, 'fast.test', pki.caPem, `POST /early/${16 << 20} HTTP/1.1\r\nhost: fast.test\r\ncontent-length: ${body}\r\n\r\n` + 'u'.repeat(body / 2))
   await sleep(500)
   r.socket.write('u'.repeat(body / 2))
   await r.until(() => stopped() !== undefined, 5000)

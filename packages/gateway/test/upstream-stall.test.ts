@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import net from 'node:net'
 import tls from 'node:tls'
 import { createDataPlane, type DataPlane } from '@gatehouse/gateway'
-import { makePki, makeTable, type Pki } from './helpers.js'
+import { makePki, makeTable, startRaw, type Pki } from './helpers.js'
 
 const test = suite('upstream-stall')
 const TIMEOUT_MS = 300
@@ -67,17 +67,7 @@ function onRequest (socket: net.Socket, closedAt: Map<string, number>): void {
 
 async function startScripted (cert?: { certPem: string, keyPem: string }): Promise<Scripted> {
   const closedAt = new Map<string, number>()
-  const server = cert === undefined
-    ? net.createServer((s) => { onRequest(s, closedAt) })
-    : tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (s) => { onRequest(s, closedAt) })
-  const sockets = new Set<net.Socket>()
-  server.on(cert === undefined ? 'connection' : 'secureConnection', (s: net.Socket) => { sockets.add(s) })
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    closedAt,
-    close: () => { for (const s of sockets) s.destroy(); server.close() }
-  }
+  return { ...await startRaw((s) => { onRequest(s, closedAt) }, cert), closedAt }
 }
 
 interface Outcome { closed: boolean, head: string, bodyBytes: number, at: number }
