@@ -20,7 +20,8 @@ const PIPELINED = 2000
 
 /**
  * An upstream answering `GET /n/<bytes>` with that many bytes in one write,
- * `GET /slow/<ms>/<bytes>` the same after a delay, and `POST /early/<bytes>`
+ * `GET /slow/<ms>/<bytes>` the same after a delay, `GET /late/<ms>/<bytes>`
+ * all but the last byte at once and that one after a delay, and `POST /early/<bytes>`
  * at once, before the body (which it then ignores); it counts requests and
  * closed sockets.
  */
@@ -35,13 +36,17 @@ async function startCounting (cert?: { certPem: string, keyPem: string }): Promi
       if (ignore) return
       head += b.toString('latin1')
       for (let end = head.indexOf('\r\n\r\n'); end !== -1; end = head.indexOf('\r\n\r\n')) {
-        const m = /^(GET|POST) \/(n|slow\/\d+|early)\/(\d+) /.exec(head)
+        const m = /^(GET|POST) \/(n|slow\/\d+|late\/\d+|early)\/(\d+) /.exec(head)
         head = head.slice(end + 4)
         up.requests++
         const n = Number(m?.[3] ?? 0)
         const answer = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${n}\r\n\r\n`), Buffer.alloc(n, 120)])
-        if (m?.[2]?.startsWith('slow/') === true) setTimeout(() => { socket.write(answer) }, Number(m[2].slice(5)))
-        else socket.write(answer)
+        const kind = m?.[2] ?? 'n'
+        if (kind.startsWith('slow/')) setTimeout(() => { socket.write(answer) }, Number(kind.slice(5)))
+        else if (kind.startsWith('late/')) {
+          socket.write(answer.subarray(0, answer.length - 1))
+          setTimeout(() => { socket.write(answer.subarray(answer.length - 1)) }, Number(kind.slice(5)))
+        } else socket.write(answer)
         if (m?.[2] === 'early') {
           ignore = true
           return
@@ -217,9 +222,10 @@ for (const [path, host, up] of [['fast path', 'fast.test', () => plainUp], ['nod
 
   test(`${path}: a timeouts.send armed for one answer does not cut the next one on the connection`, async () => {
     logs.length = 0
-    // 8 MiB read after a 250 ms pause (less than the timeout), then an answer the upstream gives after 1 s.
-    const r = new Reader(strict.port, host, pki.caPem, gets(host, 8 << 20, 1) + `GET /slow/1000/10 HTTP/1.1\r\nhost: ${host}\r\n\r\n`)
-    await sleep(250)
+    // 4 MB whose last byte comes 300 ms late, into a queue the client leaves full for 350 ms (less than the
+    // timeout), so the timer is armed again as the answer ends; then an answer the upstream gives after 1 s.
+    const r = new Reader(strict.port, host, pki.caPem, `GET /late/300/4000000 HTTP/1.1\r\nhost: ${host}\r\n\r\n` + `GET /slow/1000/10 HTTP/1.1\r\nhost: ${host}\r\n\r\n`)
+    await sleep(350)
     r.socket.resume()
     await r.until(() => r.answers === 2 || r.closed, 5000)
     assert.is(r.answers, 2, `closed: ${String(r.closed)}, ${JSON.stringify(logs)}`)
