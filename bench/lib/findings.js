@@ -311,7 +311,10 @@ export const FINDINGS = [
     'nginx +17.8; keep-alive 0.67× nginx and CPU per request 1.62× nginx (1.37× in the 17:54 run), where a paired A/B of this build ' +
     'against b8c7d24 right after measured 1.006× the CPU per request (`node bench/ab-builds.mjs keepalive 7 <b8c7d24>/cli.js ' +
     'packages/gateway/dist/cli.js`, rounds 0.99–1.04×, 39–46 µs per request for both): the machine, not the build. Over the seven ' +
-    'full runs since 12:36 that day Gatehouse met the relay\'s next-best target three times and the floor\'s never.',
+    'full runs since 12:36 that day Gatehouse met the relay\'s next-best target three times and the floor\'s never. A review ' +
+    'afterwards read the fast path\'s "client queue full" from `socket.writableNeedDrain` (a getter, on each new request) instead of a ' +
+    'field kept in step with it: `node bench/instructions.mjs <build>/cli.js 3000`, 3 interleaved runs each, without the periodic ' +
+    'timers, 69.4–69.9k instructions per request with the field and 69.2–69.5k without it: no cost.',
   '- **many-apis.** The 1-API and the 5,000-API runs of a round ran back to back, 5 s each, and the machine\'s drift went into the ratio: ' +
     '0.66, 1.64 and 0.70 in the rounds of one full run (1-API CPU per request 48–110 µs), 1.01–1.20 in the run before. **Fix:** each ' +
     'round runs them in ABBA halves and compares the sums. **Bought:** 1.00 / 1.04 / 0.99 (`node bench/run --only many-apis --runs 3 ' +
